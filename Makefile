@@ -1,0 +1,236 @@
+# k23sim - one Makefile for the hosted build, the freestanding check, the
+# tests and the benchmarks.  `make help` lists the targets.
+
+ARCH      ?= $(shell uname -m)
+CC        ?= gcc
+CROSS_RV  ?= riscv64-linux-gnu-
+VARIANT   ?= release
+BUILD     := build/$(VARIANT)
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS_release := -O2 -g
+CFLAGS_asan    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CFLAGS_tsan    := -O1 -g -fsanitize=thread
+CFLAGS    := -std=gnu11 $(WARN) $(CFLAGS_$(VARIANT)) -fno-strict-aliasing -I.
+DEPFLAGS  := -MMD -MP
+LDFLAGS   := $(filter -fsanitize=%,$(CFLAGS_$(VARIANT)))
+LIBS      := -lunwind -lelf -lbsd -lpthread -lrt -lm
+
+# Portable code: freestanding, built for the host here and for bare riscv64
+# by `make freestanding`.  Architecture files are named *_$(ARCH).S.
+PORTABLE_DIRS := kernel sched jit wasi
+PORTABLE_C    := $(foreach d,$(PORTABLE_DIRS),$(wildcard $(d)/*.c))
+PORTABLE_S    := $(foreach d,$(PORTABLE_DIRS),$(wildcard $(d)/*_$(ARCH).S))
+# Files named *_<arch>.c are built only for that architecture.
+ARCHES        := x86_64 aarch64 riscv64
+arch_only      = $(filter-out $(foreach a,$(ARCHES),%_$(a).c),$(1)) $(filter %_$(ARCH).c,$(1))
+HOSTED_C      := $(call arch_only,$(filter-out hosted/main.c,$(wildcard hosted/*.c vm_sim/*.c)))
+
+LIB_OBJS  := $(patsubst %,$(BUILD)/%.o,$(PORTABLE_C) $(PORTABLE_S) $(HOSTED_C))
+LIBK23    := $(BUILD)/libk23.a
+K23SIM    := $(BUILD)/k23sim
+
+TEST_SRCS  := $(wildcard tests/test_*.c)
+TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+.PHONY: all run test check unit freestanding bench deps clean help
+.DEFAULT_GOAL := all
+
+all: deps k23sim
+
+help:
+	@echo "make            build ./k23sim"
+	@echo "make run        build and boot the kernel on the embedded default"
+	@echo "make test       every test suite (unit, ASan+UBSan, valgrind, freestanding, ...)"
+	@echo "make unit       the Criterion unit tests only (VARIANT=release|asan|tsan)"
+	@echo "make freestanding  compile the portable code for bare riscv64"
+	@echo "make bench      every benchmark, one 'bench: NAME VALUE UNIT' line per figure"
+	@echo "make spec       the WebAssembly spec suite (core/, simd/) under ASan+UBSan"
+	@echo "make fuzz       fuzz decode+validate for FUZZ_TIME seconds (300)"
+	@echo "make clean"
+
+deps:
+	@.ci/deps
+
+k23sim: $(K23SIM)
+	@ln -sf $(K23SIM) k23sim
+
+run: all
+	./k23sim
+
+$(BUILD)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(LIBK23): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(K23SIM): $(BUILD)/hosted/main.c.o $(LIBK23)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIBK23) tests/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBK23) -lcriterion $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIBK23) $(wildcard bench/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBK23) $(LIBS)
+
+# -- Freestanding proof --------------------------------------------------
+# The portable folders compile for bare riscv64 with only the compiler's
+# own headers (-nostdinc), and the objects, linked together, need nothing
+# but the platform (hal_*) and the four memory builtins.
+FS_BUILD := build/freestanding
+FS_CC    := $(CROSS_RV)gcc
+FS_FLAGS := -std=gnu11 $(WARN) -O2 -ffreestanding -nostdlib -nostdinc \
+	    -isystem $(shell $(FS_CC) -print-file-name=include 2>/dev/null) \
+	    -mcmodel=medany -march=rv64gc -mabi=lp64d -I.
+FS_OBJS  := $(patsubst %,$(FS_BUILD)/%.o,$(PORTABLE_C) $(foreach d,$(PORTABLE_DIRS),$(wildcard $(d)/*_riscv64.S)))
+
+$(FS_BUILD)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(FS_CC) $(FS_FLAGS) -c $< -o $@
+
+$(FS_BUILD)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(FS_CC) $(FS_FLAGS) -c $< -o $@
+
+freestanding: deps $(FS_OBJS)
+	@$(CROSS_RV)ld -r -o $(FS_BUILD)/portable.o $(FS_OBJS)
+	@bad=$$($(CROSS_RV)nm -u $(FS_BUILD)/portable.o | awk '{print $$2}' | \
+	      grep -Ev '^(hal_[a-z0-9_]+|memcpy|memset|memmove|memcmp)$$'); \
+	if [ -n "$$bad" ]; then echo "freestanding: undefined symbols outside the platform interface:"; echo "$$bad"; exit 1; fi
+	@echo "freestanding: $(words $(FS_OBJS)) objects in $(PORTABLE_DIRS) build for bare riscv64"
+
+# -- Spec suite ----------------------------------------------------------
+# `make spec` converts the WebAssembly spec tests of core/ and simd/ in
+# ../shared/wasm-testsuite with wabt's wast2json into build/spec/ and runs
+# them through the decoder and validator built with ASan+UBSan
+# (tests/spec_runner.c).  wast2json 1.0.32 can exit 0 after printing
+# errors, so anything it prints counts as a failed conversion.
+SPEC_SRC    := ../shared/wasm-testsuite
+SPEC_OUT    := build/spec
+SPEC_WAST   := $(wildcard $(SPEC_SRC)/core/*.wast $(SPEC_SRC)/simd/*.wast)
+SPEC_JSON   := $(patsubst $(SPEC_SRC)/%.wast,$(SPEC_OUT)/%.json,$(SPEC_WAST))
+SPEC_RUNNER := $(BUILD)/tools/spec_runner
+
+.PHONY: spec spec-run fuzz
+
+$(SPEC_OUT)/%.json: $(SPEC_SRC)/%.wast
+	@mkdir -p $(dir $@)
+	@if ! wast2json $< -o $@ 2>$@.err || [ -s $@.err ]; then \
+	    echo "spec: wast2json failed on $<:"; cat $@.err; \
+	    rm -f $@ $@.err; exit 1; fi; rm -f $@.err
+
+$(SPEC_RUNNER): tests/spec_runner.c $(LIBK23)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBK23) -ljson-c $(LIBS)
+
+spec: deps
+	@[ -d $(SPEC_SRC)/core ] || { echo "spec: $(SPEC_SRC)/core not found"; exit 1; }
+	@$(MAKE) -s VARIANT=asan spec-run
+
+spec-run: $(SPEC_JSON) $(SPEC_RUNNER)
+	@$(SPEC_RUNNER) $(SPEC_JSON)
+
+# -- Fuzzing -------------------------------------------------------------
+# A libFuzzer target for decode+validate (tests/fuzz_wasm.c), seeded with
+# the spec suite's modules and tests/wasm_corpus/, where every input that
+# ever crashed it is kept (tests/test_wasm_corpus.c replays them).
+# `make fuzz` runs it for FUZZ_TIME seconds; `make test` runs a short one.
+FUZZ_BUILD := build/fuzz
+FUZZ_SRCS  := tests/fuzz_wasm.c jit/decode.c jit/validate.c jit/wasm_ops.c jit/names.c \
+	      kernel/printf.c kernel/klib.c
+FUZZ_BIN   := $(FUZZ_BUILD)/fuzz_wasm
+FUZZ_TIME  ?= 300
+FUZZ_FLAGS := -std=gnu11 $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=undefined -I.
+
+$(FUZZ_BIN): $(FUZZ_SRCS) jit/*.h jit/wasm_ops.def kernel/klib.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS)
+
+fuzz: deps $(FUZZ_BIN) $(SPEC_JSON)
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	@[ -n "$$(ls -A $(FUZZ_BUILD)/corpus)" ] || cp $(SPEC_OUT)/*/*.wasm $(FUZZ_BUILD)/corpus/
+	@echo "fuzz: decode+validate for $(FUZZ_TIME) s (log: $(FUZZ_BUILD)/fuzz.log)"
+	@if $(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus tests/wasm_corpus \
+	    >$(FUZZ_BUILD)/fuzz.log 2>&1; then \
+	    grep -E '^Done [0-9]+ runs' $(FUZZ_BUILD)/fuzz.log; \
+	else \
+	    tail -n 40 $(FUZZ_BUILD)/fuzz.log; \
+	    echo "fuzz: FAILED; add the input from $(FUZZ_BUILD)/crash-* etc. to tests/wasm_corpus/"; \
+	    exit 1; \
+	fi
+
+# -- Validation benchmark input ------------------------------------------
+# bench_validate times decode+validate on esbuild.wasm (about 14 MB of Go
+# compiled to wasm) from the npm package esbuild-wasm, fetched with npm.
+VALIDATE_PKG   := esbuild-wasm@0.28.2
+VALIDATE_INPUT := build/bench-data/esbuild.wasm
+
+$(VALIDATE_INPUT):
+	@mkdir -p $(dir $@)
+	@command -v npm >/dev/null || { echo "bench: npm is needed to fetch $(VALIDATE_PKG) (apt-get install npm)"; exit 1; }
+	@cd $(dir $@) && rm -rf package esbuild-wasm-*.tgz && \
+	if ! npm pack --silent $(VALIDATE_PKG) >npm.log 2>&1; then \
+	    echo "bench: 'npm pack $(VALIDATE_PKG)' failed (is the npm registry reachable?):"; \
+	    cat npm.log; exit 1; fi && \
+	tar xzf esbuild-wasm-*.tgz package/esbuild.wasm && \
+	mv package/esbuild.wasm esbuild.wasm && rm -rf package esbuild-wasm-*.tgz npm.log
+
+bench: $(VALIDATE_INPUT)
+
+# -- Cross-arch tests ----------------------------------------------------
+# The scheduler's shared unit tests (tests/cross/sched_cases.c) built as
+# static programs for each architecture over a one-hart platform shim
+# (tests/cross/shim.c) with that architecture's context switch.
+# tests/test_sched_cross.c runs them, under qemu-user for the foreign ones.
+CROSS_ARCHES     := x86_64 aarch64 riscv64
+CROSS_CC_x86_64  := x86_64-linux-gnu-gcc
+CROSS_CC_aarch64 := aarch64-linux-gnu-gcc
+CROSS_CC_riscv64 := riscv64-linux-gnu-gcc
+CROSS_CC_$(ARCH) := $(CC)
+CROSS_BUILD      := build/cross
+CROSS_SRCS       := $(filter-out sched/stack.c,$(wildcard sched/*.c)) kernel/klib.c \
+		    kernel/printf.c kernel/log.c tests/cross/shim.c tests/cross/main.c \
+		    tests/cross/sched_cases.c
+CROSS_BINS       := $(CROSS_ARCHES:%=$(CROSS_BUILD)/sched_cases-%)
+
+$(CROSS_BUILD)/sched_cases-%: $(CROSS_SRCS) sched/switch_%.S $(wildcard sched/*.h kernel/*.h tests/cross/*.h)
+	@mkdir -p $(dir $@)
+	$(CROSS_CC_$*) -std=gnu11 $(WARN) -O2 -g -static -I. -o $@ $(CROSS_SRCS) sched/switch_$*.S
+
+$(BUILD)/tests/test_sched_cross: $(CROSS_BINS)
+$(BUILD)/tests/test_sched_cases: tests/cross/sched_cases.c tests/cross/sched_cases.h
+$(BUILD)/tests/test_sched_stress: tests/sched_stress.c
+
+# The stress scenarios without Criterion, for VARIANT=tsan (tests/run.sh):
+# Criterion's runner cannot start under GCC's ThreadSanitizer.
+$(BUILD)/tests/sched_stress: tests/sched_stress_main.c tests/sched_stress.c $(LIBK23)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBK23) $(LIBS)
+
+# -- Tests ---------------------------------------------------------------
+unit: deps $(TEST_BINS) $(K23SIM)
+
+test: deps
+	@tests/run.sh
+
+check: test
+
+bench: deps $(BENCH_BINS) $(K23SIM)
+	@for b in $(BENCH_BINS); do $$b || exit 1; done
+
+clean:
+	rm -rf build k23sim
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/hosted/main.c.d

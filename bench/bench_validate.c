@@ -1,0 +1,216 @@
+/*
+ * bench_validate.c - decode+validate throughput on a large real module
+ * (default build/bench-data/esbuild.wasm, fetched by `make bench`), next to
+ * wabt's wasm-validate and V8's WebAssembly.validate on the same bytes,
+ * measured in the same run:
+ *
+ *   bench: validate.throughput MBPS MB/s        jit_wasm_decode, median
+ *   bench: validate.throughput.wabt MBPS MB/s   wasm-validate FILE, minus
+ *                                               wasm-validate on an empty
+ *                                               module (process start)
+ *   bench: validate.throughput.v8 MBPS MB/s     WebAssembly.validate in one
+ *                                               node process, call only
+ *   bench: validate.peak_mem MIB MiB            the module's bytes plus the
+ *                                               decoder's peak allocations
+ *
+ * MB is 10^6 bytes.  Usage: bench_validate [MODULE.wasm]
+ */
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jit/wasm.h"
+
+#define DEFAULT_INPUT	"build/bench-data/esbuild.wasm"
+#define RUNS		9
+#define WABT_RUNS	3
+
+extern char **environ;
+
+struct heap {
+	size_t live, peak;
+};
+
+static void *bench_alloc(void *ctx, size_t size)
+{
+	struct heap *h = ctx;
+	size_t *p = malloc(size + 16);
+
+	if (!p)
+		return NULL;
+	*p = size;
+	h->live += size;
+	if (h->live > h->peak)
+		h->peak = h->live;
+	return (char *)p + 16;
+}
+
+static void bench_free(void *ctx, void *q)
+{
+	struct heap *h = ctx;
+	size_t *p = (size_t *)((char *)q - 16);
+
+	h->live -= *p;
+	free(p);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static uint8_t *read_file(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
+	    !(buf = malloc(n ? n : 1)) || fread(buf, 1, n, f) != (size_t)n) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	*size = n;
+	return buf;
+}
+
+/* Seconds one `argv` run takes, or -1 if it could not run or failed. */
+static double time_command(char *const argv[])
+{
+	double t0 = now();
+	pid_t pid;
+	int st;
+
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ))
+		return -1;
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	return now() - t0;
+}
+
+static double wabt_seconds(const char *path)
+{
+	static const uint8_t empty[8] = { 0, 'a', 's', 'm', 1, 0, 0, 0 };
+	char empty_path[] = "/tmp/k23-empty-XXXXXX.wasm";
+	double full[WABT_RUNS], base[WABT_RUNS];
+	int fd = mkstemps(empty_path, 5);
+
+	if (fd < 0 || write(fd, empty, sizeof(empty)) != sizeof(empty)) {
+		fprintf(stderr, "bench_validate: %s\n", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	for (int i = 0; i < WABT_RUNS; i++) {
+		char *const a[] = { "wasm-validate", (char *)path, NULL };
+		char *const b[] = { "wasm-validate", empty_path, NULL };
+
+		full[i] = time_command(a);
+		base[i] = time_command(b);
+		if (full[i] < 0 || base[i] < 0) {
+			unlink(empty_path);
+			return -1;
+		}
+	}
+	unlink(empty_path);
+	return median(full, WABT_RUNS) - median(base, WABT_RUNS);
+}
+
+/* WebAssembly.validate in node: the median of RUNS calls, in seconds. */
+static double v8_seconds(const char *path)
+{
+	static const char script[] =
+	    "const b = require('fs').readFileSync(process.argv[1]);"
+	    "const t = [];"
+	    "for (let i = 0; i < 9; i++) {"
+	    "  const t0 = process.hrtime.bigint();"
+	    "  if (!WebAssembly.validate(b)) process.exit(1);"
+	    "  t.push(Number(process.hrtime.bigint() - t0) / 1e9);"
+	    "}"
+	    "t.sort((x, y) => x - y);"
+	    "console.log(t[4]);";
+	char cmd[4096], line[64];
+	double s = -1;
+	FILE *p;
+
+	if (access("/usr/bin/node", X_OK) && system("command -v node >/dev/null 2>&1"))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "node -e \"%s\" '%s'", script, path);
+	if (!(p = popen(cmd, "r")))
+		return -1;
+	if (fgets(line, sizeof(line), p))
+		s = strtod(line, NULL);
+	if (pclose(p) != 0)
+		return -1;
+	return s > 0 ? s : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = argc > 1 ? argv[1] : DEFAULT_INPUT;
+	struct heap heap = { 0 };
+	struct jit_wasm_alloc a = { bench_alloc, bench_free, &heap };
+	double t[RUNS], s;
+	size_t size;
+	uint8_t *bytes;
+
+	if (strchr(path, '\'') || !(bytes = read_file(path, &size))) {
+		fprintf(stderr, "bench_validate: cannot read %s (make bench fetches "
+		    "it)\n", path);
+		return 1;
+	}
+	for (int i = 0; i < RUNS; i++) {
+		struct jit_wasm_module *m;
+		struct jit_wasm_error err;
+		double t0 = now();
+		int rc = jit_wasm_decode(bytes, size, &a, &m, &err);
+
+		t[i] = now() - t0;
+		if (rc) {
+			fprintf(stderr, "bench_validate: %s: offset 0x%x: %s\n", path,
+			    err.offset, err.msg);
+			return 1;
+		}
+		jit_wasm_free(m);
+	}
+	printf("bench: validate.throughput %.1f MB/s\n",
+	    size / median(t, RUNS) / 1e6);
+	printf("bench: validate.peak_mem %.1f MiB\n",
+	    (size + heap.peak) / 1048576.0);
+	fflush(stdout);
+	if ((s = wabt_seconds(path)) > 0)
+		printf("bench: validate.throughput.wabt %.1f MB/s\n", size / s / 1e6);
+	else
+		fprintf(stderr, "bench_validate: wasm-validate did not run; no "
+		    "wabt figure\n");
+	fflush(stdout);
+	if ((s = v8_seconds(path)) > 0)
+		printf("bench: validate.throughput.v8 %.1f MB/s\n", size / s / 1e6);
+	else
+		fprintf(stderr, "bench_validate: node did not run; no V8 figure\n");
+	free(bytes);
+	return 0;
+}

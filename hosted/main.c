@@ -1,0 +1,162 @@
+/*
+ * main.c - the k23sim program: parse the command line, boot the kernel
+ * inside this process.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../kernel/log.h"
+#include "../kernel/pt.h"
+#include "cli.h"
+#include "hosted.h"
+
+#define K23SIM_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: k23sim [options]\n"
+		"       k23sim validate APP.wasm   check a module without running it\n"
+		"       k23sim inspect APP.wasm    summarise a module's sections\n"
+		"\n"
+		"Boot the k23 kernel as a Linux process: harts are threads, RAM is a\n"
+		"memfd, RISC-V page tables are applied with mmap.  With no app, the\n"
+		"kernel boots, prints its banner, runs its self-check and exits.\n"
+		"\n"
+		"options:\n"
+		"  --harts N        number of harts, 1-64 (default 2)\n"
+		"  --memory SIZE    simulated RAM, e.g. 256M or 1G; 8M-64G, a multiple\n"
+		"                   of 2M (default 256M)\n"
+		"  --paging MODE    sv39, sv48 or sv57 (default sv39)\n"
+		"  --log FILTER     log levels, e.g. 'info' or 'warn,mm=debug'; also\n"
+		"                   read from K23_LOG (levels: error warn info debug trace;\n"
+		"                   subsystems: boot mm vm trap sched jit wasi)\n"
+		"  -q, --quiet      no banner\n"
+		"  -h, --help       this text\n"
+		"  -V, --version    the version\n"
+		"\n"
+		"exit status: 0 when the self-check passes, 1 when it fails, 2 for bad\n"
+		"usage, 125 on a kernel panic.\n");
+}
+
+/* "256M", "1G", "65536": bytes, or 0 when unparsable or overflowing. */
+static unsigned long long parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v, mul = 1;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return 0;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	default: break;
+	}
+	if ((*end == 'i' || *end == 'I') && mul > 1 && end[1] == 'B')
+		end += 2;
+	if (*end || v > ULLONG_MAX / mul)
+		return 0;
+	return v * mul;
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "k23sim: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see k23sim --help)\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "harts", required_argument, NULL, 'n' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "paging", required_argument, NULL, 'p' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	struct hosted_config cfg;
+	int c, status;
+
+	if (argc > 1 && !strcmp(argv[1], "validate"))
+		return hosted_cmd_validate(argc - 2, argv + 2);
+	if (argc > 1 && !strcmp(argv[1], "inspect"))
+		return hosted_cmd_inspect(argc - 2, argv + 2);
+
+	hosted_config_default(&cfg);
+	cfg.selfcheck = true;
+	cfg.quiet = false;
+	cfg.log_filter = getenv("K23_LOG");
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":qhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': {
+			char *end;
+			long n;
+
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > 64)
+				return bad_usage("--harts: '%s' is not a number from 1 to 64", optarg);
+			cfg.harts = (unsigned)n;
+			break;
+		}
+		case 'm':
+			cfg.memory = parse_size(optarg);
+			if (!cfg.memory)
+				return bad_usage("--memory: cannot parse '%s' (e.g. 256M, 1G)", optarg);
+			if (cfg.memory < HOSTED_MIN_MEMORY)
+				return bad_usage("--memory: %s is too small (at least 8M)", optarg);
+			if (cfg.memory > HOSTED_MAX_MEMORY)
+				return bad_usage("--memory: %s is too large (at most 64G)", optarg);
+			if (cfg.memory % (2u << 20))
+				return bad_usage("--memory: %s is not a multiple of 2M", optarg);
+			break;
+		case 'p':
+			cfg.paging = pt_mode_parse(optarg);
+			if (!cfg.paging)
+				return bad_usage("--paging: '%s' is not sv39, sv48 or sv57", optarg);
+			break;
+		case 'l':
+			cfg.log_filter = optarg;
+			break;
+		case 'q':
+			cfg.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("k23sim " K23SIM_VERSION "\n");
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt)
+				return bad_usage("unknown option '-%s'", (char[]){ (char)optopt, 0 });
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (cfg.log_filter && log_set_filter(cfg.log_filter) < 0)
+		return bad_usage("bad log filter '%s'", cfg.log_filter);
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s': running wasm apps needs the JIT, "
+				 "which this version does not have yet", argv[optind]);
+
+	status = hosted_run(&cfg, NULL, NULL);
+	if (status < 0)
+		return 1;
+	return status ? 1 : 0;
+}

@@ -1,0 +1,67 @@
+/* run.c - hosted_run(): platform up, kernel boot on this thread, teardown. */
+#include <stdio.h>
+#include "../kernel/kerr.h"
+#include "../kernel/pt.h"
+#include "hart.h"
+#include "hosted.h"
+
+void hosted_config_default(struct hosted_config *cfg)
+{
+	*cfg = (struct hosted_config){
+		.harts = 2,
+		.memory = 256ull << 20,
+		.paging = PT_SV39,
+		.log_filter = NULL,
+		.selfcheck = false,
+		.quiet = true,
+	};
+}
+
+static const char *config_error(const struct hosted_config *cfg)
+{
+	if (cfg->harts < 1 || cfg->harts > HAL_MAX_HARTS)
+		return "harts must be 1 to 64";
+	if (cfg->memory < HOSTED_MIN_MEMORY || cfg->memory > HOSTED_MAX_MEMORY)
+		return "memory must be 8M to 64G";
+	if (cfg->memory % (2u << 20))
+		return "memory must be a multiple of 2M";
+	if (!pt_mode_valid(cfg->paging))
+		return "paging must be sv39, sv48 or sv57";
+	return NULL;
+}
+
+int hosted_run(const struct hosted_config *cfg, int (*init)(void *), void *arg)
+{
+	static bool ran;
+	const char *why = config_error(cfg);
+	struct hal_boot_info info = {
+		.paging_mode = cfg->paging,
+		.log_filter = cfg->log_filter,
+		.selfcheck = cfg->selfcheck,
+		.quiet = cfg->quiet,
+		.init = init,
+		.init_arg = arg,
+	};
+	int err, status;
+
+	if (why) {
+		fprintf(stderr, "k23sim: %s\n", why);
+		return -K_EINVAL;
+	}
+	if (ran) {
+		fprintf(stderr, "k23sim: hosted_run: the machine boots once per process\n");
+		return -K_EBUSY;
+	}
+	ran = true;
+	if ((err = hosted_mem_init(cfg->memory)) < 0)
+		return err;
+	if ((err = hosted_traps_init()) < 0 || (err = hosted_harts_init(cfg->harts)) < 0) {
+		fprintf(stderr, "k23sim: cannot set up harts: %s\n", kerr_str(err));
+		hosted_mem_fini();
+		return err;
+	}
+	status = kernel_boot(&info);
+	hosted_harts_stop();
+	hosted_mem_fini();
+	return status;
+}

@@ -1,0 +1,62 @@
+/*
+ * frame.h - the physical frame allocator.
+ *
+ * Power-of-two blocks of 4 KiB frames (order 0 = 4 KiB ... FRAME_MAX_ORDER),
+ * a buddy system over every RAM region with coalescing on free, and per-hart
+ * caches of order-0 frames so that the common alloc/free takes no global
+ * lock.  Frames come back uninitialised; freed frames are poisoned.
+ */
+#ifndef K23_FRAME_H
+#define K23_FRAME_H
+
+#include <stdint.h>
+#include "hal.h"
+
+#define FRAME_SHIFT	12
+#define FRAME_SIZE	(1ull << FRAME_SHIFT)
+#define FRAME_MAX_ORDER	18	/* 1 GiB: the largest Sv39 leaf */
+
+/* Take every RAM region from hal_mem_regions().  Boot, hart 0, once. */
+int frame_init(void);
+
+/*
+ * Allocate 2^order contiguous frames, aligned to their size.
+ * Returns 0 and the physical address in *pa, -K_ENOMEM when no block of
+ * that order is free, -K_EINVAL for an order above FRAME_MAX_ORDER.
+ * Frames in other harts' caches do not count as free here; the caller's
+ * own cached frames are given back to the buddy lists before a larger
+ * order fails, since they may complete a block.
+ */
+int frame_alloc(unsigned order, paddr_t *pa);
+
+/* Free a block from frame_alloc() with the same order.  Panics on a
+ * double free or a misaligned/foreign address. */
+void frame_free(paddr_t pa, unsigned order);
+
+struct frame_stats {
+	uint64_t total;		/* frames under management */
+	uint64_t free;		/* frames free, including per-hart caches */
+	uint64_t cached;	/* of which in per-hart caches */
+};
+void frame_stats(struct frame_stats *st);
+
+/*
+ * Return every per-hart cache to the buddy lists (tests, low memory).
+ * Each hart empties its own cache through smp_call_all(), so the caches
+ * need no lock: call it with interrupts enabled, after boot, and not from
+ * inside a cross-hart call.  Other harts must reach their idle loop.
+ */
+void frame_drain_caches(void);
+
+/*
+ * The allocated block containing pa: its first frame and its order.
+ * Returns 0, or -K_ENOENT when pa is in no allocated block (free,
+ * reserved or not RAM; a frame in a hart cache counts as allocated).
+ * Lets kfree() find a slab from an object address.
+ */
+int frame_lookup(paddr_t pa, paddr_t *head, unsigned *order);
+
+/* Number of free blocks of exactly this order in the buddy lists. */
+uint64_t frame_free_blocks(unsigned order);
+
+#endif /* K23_FRAME_H */

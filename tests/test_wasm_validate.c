@@ -1,0 +1,211 @@
+/*
+ * test_wasm_validate.c - the validation algorithm on function bodies:
+ * stack typing, unreachable code, blocks and branches, the instructions
+ * with rules of their own, and the module context they check against.
+ */
+#include <criterion/criterion.h>
+
+#include "kernel/kerr.h"
+#include "wasm_builder.h"
+
+static struct wb w;
+static struct jit_wasm_error err;
+static struct wb_heap heap;
+
+static void reset(void)
+{
+	memset(&w, 0, sizeof(w));
+	memset(&err, 0, sizeof(err));
+	memset(&heap, 0, sizeof(heap));
+	heap.fail_at = -1;
+}
+
+TestSuite(wasm_validate, .init = reset);
+
+/* A function params -> results with body (locals + code) must validate. */
+#define VALID(params, results, ...) do {				\
+	reset();							\
+	wb_func_module(&w, params, results, WB_BYTES(__VA_ARGS__));	\
+	cr_expect_eq(wb_decode(&w, &err, &heap), 0, "line %d: %s",	\
+	    __LINE__, err.msg);						\
+} while (0)
+
+/* ... must be rejected as invalid with `want` in the message. */
+#define INVALID(want, params, results, ...) do {				\
+	reset();							\
+	wb_func_module(&w, params, results, WB_BYTES(__VA_ARGS__));	\
+	cr_expect_eq(wb_decode(&w, &err, &heap), -K_EINVAL,		\
+	    "line %d: accepted", __LINE__);				\
+	cr_expect_not(err.malformed, "line %d: %s is malformed",	\
+	    __LINE__, err.msg);						\
+	cr_expect(strstr(err.msg, want), "line %d: \"%s\" lacks \"%s\"", \
+	    __LINE__, err.msg, want);					\
+} while (0)
+
+Test(wasm_validate, results_must_match_the_function_type)
+{
+	VALID("ii", "i", 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b);
+	INVALID("expected i32 but got nothing", "", "i", 0x00, 0x0b);
+	INVALID("values left on the stack", "", "", 0x00, 0x41, 0x00, 0x0b);
+	INVALID("type mismatch in i64.add, expected i64 but got i32", "i", "l",
+	    0x00, 0x20, 0x00, 0x20, 0x00, 0x7c, 0x0b);
+}
+
+Test(wasm_validate, unreachable_code_is_polymorphic)
+{
+	/* unreachable; i32.add: the operands are Unknown. */
+	VALID("", "i", 0x00, 0x00, 0x6a, 0x0b);
+	/* br 0 then anything that type-checks on its own. */
+	VALID("", "l", 0x00, 0x42, 0x00, 0x0c, 0x00, 0x41, 0x01, 0x1a, 0x0b);
+	/* But what is pushed after unreachable is still typed. */
+	INVALID("expected i64 but got f32", "", "l", 0x00, 0x00, 0x43, 0, 0,
+	    0, 0, 0x0b);
+	/* br_if after unreachable pushes the label's types: i64 here. */
+	INVALID("type mismatch in i64.extend_i32_u", "", "l", 0x00, 0x00, 0x0d,
+	    0x00, 0xad, 0x0b);
+}
+
+Test(wasm_validate, blocks_check_their_types)
+{
+	/* block (result i32) i32.const 1 end */
+	VALID("", "i", 0x00, 0x02, 0x7f, 0x41, 0x01, 0x0b, 0x0b);
+	INVALID("expected i32 but got nothing", "", "i", 0x00, 0x02, 0x7f,
+	    0x0b, 0x0b);
+	/* if without else must not change the stack's types. */
+	INVALID("if without else", "i", "i", 0x00, 0x20, 0x00, 0x04, 0x7f,
+	    0x41, 0x01, 0x0b, 0x0b);
+	VALID("i", "i", 0x00, 0x20, 0x00, 0x04, 0x7f, 0x41, 0x01, 0x05, 0x41,
+	    0x02, 0x0b, 0x0b);
+	/* ... also when it has params: if (type 0 = [i32] -> []) drop end. */
+	INVALID("if without else", "i", "", 0x00, 0x20, 0x00, 0x20, 0x00, 0x04,
+	    0x00, 0x1a, 0x0b, 0x0b);
+	/* A loop's label carries its params (none), a block's its results. */
+	VALID("", "i", 0x00, 0x03, 0x7f, 0x0c, 0x00, 0x0b, 0x0b);
+	INVALID("type mismatch in br", "", "i", 0x00, 0x02, 0x7f, 0x0c, 0x00,
+	    0x0b, 0x0b);
+}
+
+Test(wasm_validate, multi_value_block_types_use_the_type_section)
+{
+	/* Type 0 is the function's [] -> [i32 i32]: as a block type too. */
+	VALID("", "ii", 0x00, 0x02, 0x00, 0x41, 0x01, 0x41, 0x02, 0x0b, 0x0b);
+	INVALID("unknown type 1", "", "ii", 0x00, 0x02, 0x01, 0x0b, 0x0b);
+}
+
+Test(wasm_validate, labels_and_br_table)
+{
+	INVALID("unknown label 1", "", "", 0x00, 0x0c, 0x01, 0x0b);
+	/* br_table over labels of different arity. */
+	INVALID("labels of 1 and 0 values", "", "i", 0x00, 0x02, 0x40, 0x41,
+	    0x00, 0x41, 0x00, 0x0e, 0x01, 0x01, 0x00, 0x0b, 0x41, 0x00, 0x0b);
+	VALID("", "", 0x00, 0x02, 0x40, 0x41, 0x00, 0x0e, 0x02, 0x00, 0x01,
+	    0x00, 0x0b, 0x0b);
+}
+
+Test(wasm_validate, locals_globals_and_calls)
+{
+	INVALID("unknown local 2", "i", "", 0x01, 0x01, 0x7e, 0x20, 0x02, 0x1a,
+	    0x0b);
+	VALID("i", "l", 0x01, 0x01, 0x7e, 0x20, 0x01, 0x0b);
+	INVALID("unknown global 0", "", "", 0x00, 0x23, 0x00, 0x1a, 0x0b);
+	INVALID("unknown function 1", "", "", 0x00, 0x10, 0x01, 0x0b);
+	/* call 0 (itself) with its i32 param. */
+	VALID("i", "", 0x00, 0x20, 0x00, 0x10, 0x00, 0x0b);
+	INVALID("type mismatch in call", "i", "", 0x00, 0x10, 0x00, 0x0b);
+}
+
+Test(wasm_validate, memory_instructions_need_a_memory_and_natural_alignment)
+{
+	static const uint8_t mem[] = { 0x05, 0x03, 0x01, 0x00, 0x01 };
+	static const uint8_t load_align3[] = {
+		0x00, 0x41, 0x00, 0x28, 0x03, 0x00, 0x1a, 0x0b,
+	};
+
+	INVALID("unknown memory 0", "", "", 0x00, 0x41, 0x00, 0x28, 0x02, 0x00,
+	    0x1a, 0x0b);
+	reset();
+	wb_func_module_with(&w, "", "", mem, sizeof(mem), load_align3,
+	    sizeof(load_align3));
+	cr_expect_eq(wb_decode(&w, &err, &heap), -K_EINVAL);
+	cr_expect(strstr(err.msg, "alignment must not be larger than natural"),
+	    "%s", err.msg);
+}
+
+Test(wasm_validate, select_needs_matching_numeric_operands)
+{
+	INVALID("type mismatch in select", "", "", 0x00, 0x41, 0x01, 0x42,
+	    0x01, 0x41, 0x01, 0x1b, 0x1a, 0x0b);
+	/* select t with one type is fine for references... */
+	VALID("", "", 0x00, 0xd0, 0x70, 0xd0, 0x70, 0x41, 0x01, 0x1c, 0x01,
+	    0x70, 0x1a, 0x0b);
+	/* ... but plain select is not. */
+	INVALID("need select t", "", "", 0x00, 0xd0, 0x70, 0xd0, 0x70, 0x41,
+	    0x01, 0x1b, 0x1a, 0x0b);
+	INVALID("invalid result arity 2", "", "", 0x00, 0x41, 0x01, 0x41, 0x01,
+	    0x41, 0x01, 0x1c, 0x02, 0x7f, 0x7f, 0x1a, 0x0b);
+}
+
+Test(wasm_validate, ref_func_needs_a_declaration_outside_function_bodies)
+{
+	static const uint8_t export0[] = { 0x07, 0x05, 0x01, 0x01, 'f', 0x00,
+		0x00 };
+	static const uint8_t body[] = { 0x00, 0xd2, 0x00, 0x1a, 0x0b };
+
+	INVALID("undeclared function reference 0", "", "", 0x00, 0xd2, 0x00,
+	    0x1a, 0x0b);
+	reset();
+	wb_func_module_with(&w, "", "", export0, sizeof(export0), body,
+	    sizeof(body));
+	cr_expect_eq(wb_decode(&w, &err, &heap), 0, "%s", err.msg);
+}
+
+Test(wasm_validate, simd_lanes_and_shuffles_are_checked)
+{
+	/* v128.const 0; i8x16.extract_lane_s 16 */
+	INVALID("invalid lane index 16", "", "i", 0x00, 0xfd, 0x0c, 0, 0, 0, 0,
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfd, 0x15, 0x10, 0x0b);
+	VALID("", "i", 0x00, 0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0xfd, 0x15, 0x0f, 0x0b);
+	/* f64x2.convert_low_i32x4_u: 0xfd 0xff 0x01 (a 2-byte opcode). */
+	VALID("v", "v", 0x00, 0x20, 0x00, 0xfd, 0xff, 0x01, 0x0b);
+}
+
+Test(wasm_validate, data_count_is_required_for_data_indices)
+{
+	/* data.drop 0 with no data count section is malformed. */
+	reset();
+	wb_func_module(&w, "", "", WB_BYTES(0x00, 0xfc, 0x09, 0x00, 0x0b));
+	cr_expect_eq(wb_decode(&w, &err, &heap), -K_EINVAL);
+	cr_expect(err.malformed && strstr(err.msg, "data count section"),
+	    "%s", err.msg);
+}
+
+Test(wasm_validate, illegal_opcodes_are_malformed)
+{
+	static const uint8_t ops[][3] = {
+		{ 0x06 }, { 0x27 }, { 0xc5 }, { 0xfc, 0x12 }, { 0xfd, 0x9a, 0x01 },
+	};
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		uint8_t body[8] = { 0x00 };
+		size_t n = 1 + (ops[i][0] >= 0xfc ? (ops[i][1] & 0x80 ? 3 : 2) : 1);
+
+		memcpy(body + 1, ops[i], n - 1);
+		body[n++] = 0x0b;
+		reset();
+		wb_func_module(&w, "", "", body, n);
+		cr_expect_eq(wb_decode(&w, &err, &heap), -K_EINVAL, "op %zu", i);
+		cr_expect(err.malformed && strstr(err.msg, "illegal opcode"),
+		    "op %zu: %s", i, err.msg);
+	}
+}
+
+Test(wasm_validate, code_after_the_final_end_is_malformed)
+{
+	reset();
+	wb_func_module(&w, "", "", WB_BYTES(0x00, 0x0b, 0x01));
+	cr_expect_eq(wb_decode(&w, &err, &heap), -K_EINVAL);
+	cr_expect(err.malformed && strstr(err.msg, "after the function's final"),
+	    "%s", err.msg);
+	cr_expect_eq(err.offset, w.len - 1);
+}

@@ -70,7 +70,7 @@ $(BUILD)/%.S.o: %.S
 
 $(LIBK23): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(K23SIM): $(BUILD)/hosted/main.c.o $(LIBK23)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

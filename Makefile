@@ -215,7 +215,7 @@ $(BUILD)/tests/test_sched_stress: tests/sched_stress.c
 
 # The stress scenarios without Criterion, for VARIANT=tsan (tests/run.sh):
 # Criterion's runner cannot start under GCC's ThreadSanitizer.
-$(BUILD)/tests/sched_stress: tests/sched_stress_main.c tests/sched_stress.c $(LIBK23)
+$(BUILD)/tests/sched_stress: tests/sched_stress_main.c tests/sched_stress.c tests/cross/*.h $(LIBK23)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBK23) $(LIBS)
 

@@ -13,12 +13,12 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include "../hosted/hosted.h"
 #include "../kernel/frame.h"
 #include "../kernel/hal.h"
 #include "../kernel/kheap.h"
 #include "../kernel/smp.h"
+#include "bench.h"
 
 #define ROUNDS	15
 #define PAIRS	500000
@@ -26,28 +26,10 @@
 /* Stores the last pointer so the compiler cannot drop malloc/free pairs. */
 static void *volatile sink;
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static double best(double a, double b)
-{
-	return a < b ? a : b;
-}
-
-static void report(const char *name, double ns)
-{
-	printf("bench: %s %.1f ns\n", name, ns);
-}
-
 /* ns per frame_alloc(0) + frame_free() pair on the calling hart. */
 static double frame_pairs(void)
 {
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 	paddr_t pa;
 
 	for (unsigned i = 0; i < PAIRS; i++) {
@@ -57,12 +39,12 @@ static double frame_pairs(void)
 		}
 		frame_free(pa, 0);
 	}
-	return (now_ns() - t0) / PAIRS;
+	return (bench_now_ns() - t0) / PAIRS;
 }
 
 static double kheap_pairs(size_t size)
 {
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 
 	for (unsigned i = 0; i < PAIRS; i++) {
 		void *p = kmalloc(size);
@@ -70,12 +52,12 @@ static double kheap_pairs(size_t size)
 		sink = p;
 		kfree(p);
 	}
-	return (now_ns() - t0) / PAIRS;
+	return (bench_now_ns() - t0) / PAIRS;
 }
 
 static double host_pairs(size_t size)
 {
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 
 	for (unsigned i = 0; i < PAIRS; i++) {
 		void *p = malloc(size);
@@ -83,7 +65,7 @@ static double host_pairs(size_t size)
 		sink = p;
 		free(p);
 	}
-	return (now_ns() - t0) / PAIRS;
+	return (bench_now_ns() - t0) / PAIRS;
 }
 
 /* -- Every hart at once ---------------------------------------------------- */
@@ -118,17 +100,17 @@ static int run(void *arg)
 
 	(void)arg;
 	for (unsigned r = 0; r < ROUNDS; r++) {
-		one = best(one, frame_pairs());
-		all = best(all, frame_pairs_all_harts(r));
-		m4k = best(m4k, host_pairs(4096));
-		km64 = best(km64, kheap_pairs(64));
-		m64 = best(m64, host_pairs(64));
+		one = bench_best(one, frame_pairs());
+		all = bench_best(all, frame_pairs_all_harts(r));
+		m4k = bench_best(m4k, host_pairs(4096));
+		km64 = bench_best(km64, kheap_pairs(64));
+		m64 = bench_best(m64, host_pairs(64));
 	}
-	report("frame.alloc_free.1hart", one);
-	report("frame.alloc_free.allharts", all);
-	report("host.malloc_free_4k", m4k);
-	report("kheap.kmalloc_free_64", km64);
-	report("host.malloc_free_64", m64);
+	bench_report("frame.alloc_free.1hart", one, 1, "ns");
+	bench_report("frame.alloc_free.allharts", all, 1, "ns");
+	bench_report("host.malloc_free_4k", m4k, 1, "ns");
+	bench_report("kheap.kmalloc_free_64", km64, 1, "ns");
+	bench_report("host.malloc_free_64", m64, 1, "ns");
 	printf("bench_frame: %u harts; allharts/1hart = %.2f (target <= 2)\n",
 	       hal_hart_count(), all / one);
 	fflush(stdout);

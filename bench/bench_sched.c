@@ -36,7 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #include "../hosted/hosted.h"
 #include "../kernel/frame.h"
@@ -45,6 +44,7 @@
 #include "../sched/ctx.h"
 #include "../sched/sched.h"
 #include "../sched/stack.h"
+#include "bench.h"
 
 #define ROUNDS		5
 #define SWITCHES	1000000
@@ -56,32 +56,6 @@
 #define BLOCKED		100000
 #define LATENCY_SAMPLES	2000
 #define MAP_COUNT_WANT	262144
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static double best(double a, double b)
-{
-	return a < b ? a : b;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double p99(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n * 99 / 100];
-}
 
 /* -- Host baselines ---------------------------------------------------------- */
 
@@ -101,10 +75,10 @@ static double host_switch_asm(void)
 	double t0;
 
 	sched_ctx_make(&ctx_b, ctx_stack + sizeof(ctx_stack), bounce, NULL);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (unsigned i = 0; i < SWITCHES; i++)
 		sched_ctx_switch(&ctx_a, &ctx_b, NULL);
-	return (now_ns() - t0) / (2.0 * SWITCHES);
+	return (bench_now_ns() - t0) / (2.0 * SWITCHES);
 }
 
 static atomic_int turn;
@@ -141,12 +115,12 @@ static double host_futex_pingpong(void)
 	double t0;
 
 	atomic_store(&turn, 0);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	pthread_create(&a, NULL, futex_player, (void *)0);
 	pthread_create(&b, NULL, futex_player, (void *)1);
 	pthread_join(a, NULL);
 	pthread_join(b, NULL);
-	return (now_ns() - t0) / (2.0 * HOST_SWITCHES);
+	return (bench_now_ns() - t0) / (2.0 * HOST_SWITCHES);
 }
 
 static void *nothing_thread(void *arg)
@@ -156,7 +130,7 @@ static void *nothing_thread(void *arg)
 
 static double host_pthread_create_join(void)
 {
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 
 	for (unsigned i = 0; i < HOST_THREADS; i++) {
 		pthread_t t;
@@ -167,7 +141,7 @@ static double host_pthread_create_join(void)
 		}
 		pthread_join(t, NULL);
 	}
-	return (now_ns() - t0) / HOST_THREADS;
+	return (bench_now_ns() - t0) / HOST_THREADS;
 }
 
 /* A per-thread POSIX timer delivering a signal at absolute deadlines; the
@@ -179,7 +153,7 @@ static volatile sig_atomic_t timer_fired;
 static void timer_handler(int sig)
 {
 	(void)sig;
-	timer_late = now_ns() - timer_deadline;
+	timer_late = bench_now_ns() - timer_deadline;
 	timer_fired = 1;
 }
 
@@ -209,7 +183,7 @@ static double host_timer_lateness(void)
 	}
 	for (unsigned i = 0; i < LATENCY_SAMPLES; i++) {
 		struct itimerspec its = { 0 };
-		double d = now_ns() + 200000 + rand_r(&seed) % 500000;
+		double d = bench_now_ns() + 200000 + rand_r(&seed) % 500000;
 
 		timer_deadline = d;
 		timer_fired = 0;
@@ -222,7 +196,7 @@ static double host_timer_lateness(void)
 	}
 	timer_delete(timer);
 	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
-	return p99(late, LATENCY_SAMPLES) / 1000;
+	return bench_p99(late, LATENCY_SAMPLES) / 1000;
 }
 
 /* -- Scheduler figures (inside the kernel) ----------------------------------- */
@@ -245,14 +219,14 @@ static double sched_switch(void)
 {
 	struct sched_attr a = { .name = "yielder", .hart = 0, .pinned = true };
 	sched_task_t t[2];
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 
 	/* init blocks in the first join: only the two yielders run. */
 	sched_spawn(&t[0], yielder, NULL, &a);
 	sched_spawn(&t[1], yielder, NULL, &a);
 	sched_join(t[0], NULL);
 	sched_join(t[1], NULL);
-	return (now_ns() - t0) / SWITCHES;
+	return (bench_now_ns() - t0) / SWITCHES;
 }
 
 static intptr_t returns_at_once(void *arg)
@@ -263,7 +237,7 @@ static intptr_t returns_at_once(void *arg)
 static double sched_spawn_join(void)
 {
 	struct sched_attr a = { .name = "short", .hart = 0, .pinned = true };
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 
 	for (unsigned i = 0; i < SPAWNS; i++) {
 		sched_task_t t;
@@ -274,7 +248,7 @@ static double sched_spawn_join(void)
 		}
 		sched_join(t, NULL);
 	}
-	return (now_ns() - t0) / SPAWNS;
+	return (bench_now_ns() - t0) / SPAWNS;
 }
 
 struct rtt {
@@ -319,12 +293,12 @@ static double sched_chan_rtt(unsigned hart_a, unsigned hart_b, unsigned rounds)
 
 	sched_chan_create(1, 8, &r.ping_tx, &r.ping_rx);
 	sched_chan_create(1, 8, &r.pong_tx, &r.pong_rx);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	sched_spawn(&tb, ponger, &r, &b);
 	sched_spawn(&ta, pinger, &r, &a);
 	sched_join(ta, NULL);
 	sched_join(tb, NULL);
-	t0 = (now_ns() - t0) / rounds;
+	t0 = (bench_now_ns() - t0) / rounds;
 	sched_chan_close(r.ping_tx);
 	sched_chan_close(r.ping_rx);
 	sched_chan_close(r.pong_tx);
@@ -359,7 +333,7 @@ static double sched_wake_latency(void)
 		a.hart = 0;
 	sched_spawn(&t, late_sleeper, NULL, &a);
 	sched_join(t, NULL);
-	return p99(late_us, LATENCY_SAMPLES);
+	return bench_p99(late_us, LATENCY_SAMPLES);
 }
 
 static sched_handle_t blocked_tx, blocked_rx;
@@ -452,11 +426,12 @@ static int bench_body(void *arg)
 
 	fig->sched_switch = fig->spawn_join = fig->rtt_local = fig->rtt_remote = 1e30;
 	for (int r = 0; r < ROUNDS; r++) {
-		fig->sched_switch = best(fig->sched_switch, sched_switch());
-		fig->spawn_join = best(fig->spawn_join, sched_spawn_join());
-		fig->rtt_local = best(fig->rtt_local, sched_chan_rtt(0, 0, RTTS));
+		fig->sched_switch = bench_best(fig->sched_switch, sched_switch());
+		fig->spawn_join = bench_best(fig->spawn_join, sched_spawn_join());
+		fig->rtt_local = bench_best(fig->rtt_local, sched_chan_rtt(0, 0, RTTS));
 		if (hal_hart_count() > 1)
-			fig->rtt_remote = best(fig->rtt_remote, sched_chan_rtt(0, 1, REMOTE_RTTS));
+			fig->rtt_remote = bench_best(fig->rtt_remote,
+						     sched_chan_rtt(0, 1, REMOTE_RTTS));
 	}
 	fig->wake_latency = sched_wake_latency();
 	blocked_task_mem(fig);
@@ -470,9 +445,9 @@ int main(void)
 	double asm_ns = 1e30, futex_ns = 1e30, thread_ns = 1e30, timer_us;
 
 	for (int r = 0; r < ROUNDS; r++) {
-		asm_ns = best(asm_ns, host_switch_asm());
-		futex_ns = best(futex_ns, host_futex_pingpong());
-		thread_ns = best(thread_ns, host_pthread_create_join());
+		asm_ns = bench_best(asm_ns, host_switch_asm());
+		futex_ns = bench_best(futex_ns, host_futex_pingpong());
+		thread_ns = bench_best(thread_ns, host_pthread_create_join());
 	}
 	timer_us = host_timer_lateness();
 
@@ -482,17 +457,17 @@ int main(void)
 		fprintf(stderr, "bench_sched: the kernel did not run\n");
 		return 1;
 	}
-	printf("bench: sched.switch %.1f ns\n", fig.sched_switch);
-	printf("bench: host.switch_asm %.1f ns\n", asm_ns);
-	printf("bench: host.futex_pingpong %.1f ns\n", futex_ns);
-	printf("bench: sched.spawn_join %.1f ns\n", fig.spawn_join);
-	printf("bench: host.pthread_create_join %.1f ns\n", thread_ns);
-	printf("bench: sched.chan_rtt.local %.1f ns\n", fig.rtt_local);
+	bench_report("sched.switch", fig.sched_switch, 1, "ns");
+	bench_report("host.switch_asm", asm_ns, 1, "ns");
+	bench_report("host.futex_pingpong", futex_ns, 1, "ns");
+	bench_report("sched.spawn_join", fig.spawn_join, 1, "ns");
+	bench_report("host.pthread_create_join", thread_ns, 1, "ns");
+	bench_report("sched.chan_rtt.local", fig.rtt_local, 1, "ns");
 	if (cfg.harts > 1)
-		printf("bench: sched.chan_rtt.remote %.1f ns\n", fig.rtt_remote);
-	printf("bench: sched.blocked_task_mem %.2f KiB\n", fig.blocked_kib);
-	printf("bench: sched.wake_latency %.1f us\n", fig.wake_latency);
-	printf("bench: host.timer_lateness %.1f us\n", timer_us);
+		bench_report("sched.chan_rtt.remote", fig.rtt_remote, 1, "ns");
+	bench_report("sched.blocked_task_mem", fig.blocked_kib, 2, "KiB");
+	bench_report("sched.wake_latency", fig.wake_latency, 1, "us");
+	bench_report("host.timer_lateness", timer_us, 1, "us");
 	if (fig.blocked < BLOCKED)
 		fprintf(stderr, "bench_sched: sched.blocked_task_mem measured with %u tasks, not %u\n",
 			fig.blocked, BLOCKED);

@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "jit/wasm.h"
+#include "bench.h"
 
 #define DEFAULT_INPUT	"build/bench-data/esbuild.wasm"
 #define RUNS		9
@@ -59,27 +59,6 @@ static void bench_free(void *ctx, void *q)
 	free(p);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static uint8_t *read_file(const char *path, size_t *size)
 {
 	FILE *f = fopen(path, "rb");
@@ -101,7 +80,7 @@ static uint8_t *read_file(const char *path, size_t *size)
 /* Seconds one `argv` run takes, or -1 if it could not run or failed. */
 static double time_command(char *const argv[])
 {
-	double t0 = now();
+	double t0 = bench_now_ns();
 	pid_t pid;
 	int st;
 
@@ -109,7 +88,7 @@ static double time_command(char *const argv[])
 		return -1;
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 		return -1;
-	return now() - t0;
+	return (bench_now_ns() - t0) / 1e9;
 }
 
 static double wabt_seconds(const char *path)
@@ -136,7 +115,7 @@ static double wabt_seconds(const char *path)
 		}
 	}
 	unlink(empty_path);
-	return median(full, WABT_RUNS) - median(base, WABT_RUNS);
+	return bench_median(full, WABT_RUNS) - bench_median(base, WABT_RUNS);
 }
 
 /* WebAssembly.validate in node: the median of RUNS calls, in seconds. */
@@ -185,10 +164,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < RUNS; i++) {
 		struct jit_wasm_module *m;
 		struct jit_wasm_error err;
-		double t0 = now();
+		double t0 = bench_now_ns();
 		int rc = jit_wasm_decode(bytes, size, &a, &m, &err);
 
-		t[i] = now() - t0;
+		t[i] = (bench_now_ns() - t0) / 1e9;
 		if (rc) {
 			fprintf(stderr, "bench_validate: %s: offset 0x%x: %s\n", path,
 			    err.offset, err.msg);
@@ -196,19 +175,17 @@ int main(int argc, char **argv)
 		}
 		jit_wasm_free(m);
 	}
-	printf("bench: validate.throughput %.1f MB/s\n",
-	    size / median(t, RUNS) / 1e6);
-	printf("bench: validate.peak_mem %.1f MiB\n",
-	    (size + heap.peak) / 1048576.0);
+	bench_report("validate.throughput", size / bench_median(t, RUNS) / 1e6, 1, "MB/s");
+	bench_report("validate.peak_mem", (size + heap.peak) / 1048576.0, 1, "MiB");
 	fflush(stdout);
 	if ((s = wabt_seconds(path)) > 0)
-		printf("bench: validate.throughput.wabt %.1f MB/s\n", size / s / 1e6);
+		bench_report("validate.throughput.wabt", size / s / 1e6, 1, "MB/s");
 	else
 		fprintf(stderr, "bench_validate: wasm-validate did not run; no "
 		    "wabt figure\n");
 	fflush(stdout);
 	if ((s = v8_seconds(path)) > 0)
-		printf("bench: validate.throughput.v8 %.1f MB/s\n", size / s / 1e6);
+		bench_report("validate.throughput.v8", size / s / 1e6, 1, "MB/s");
 	else
 		fprintf(stderr, "bench_validate: node did not run; no V8 figure\n");
 	free(bytes);

@@ -18,30 +18,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 #include "../hosted/hosted.h"
 #include "../kernel/as.h"
 #include "../kernel/frame.h"
 #include "../kernel/pt.h"
+#include "bench.h"
 
 #define ROUNDS		5
 #define MAP_PAGES	2000
 #define MAP_HUGE	200
 #define FAULT_PAGES	5000
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static double best(double a, double b)
-{
-	return a < b ? a : b;
-}
 
 static void die(const char *what)
 {
@@ -62,14 +49,14 @@ static double host_mmap_4k(void)
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base_area == MAP_FAILED)
 		die("mmap");
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	/* The same page everywhere, so that no two neighbours merge: like
 	 * the per-page flushes of vm.map_flush_4k. */
 	for (unsigned i = 0; i < MAP_PAGES; i++)
 		if (mmap(base_area + ((size_t)i << 12), 4096, PROT_READ | PROT_WRITE,
 			 MAP_FIXED | MAP_SHARED, base_fd, 0) == MAP_FAILED)
 			die("mmap");
-	t = (now_ns() - t0) / MAP_PAGES;
+	t = (bench_now_ns() - t0) / MAP_PAGES;
 	munmap(base_area, (size_t)MAP_PAGES << 12);
 	return t;
 }
@@ -98,10 +85,10 @@ static double host_sigsegv_roundtrip(void)
 	/* Fresh memfd pages, as the kernel hands out fresh frames. */
 	if (ftruncate(base_fd, 0) < 0 || ftruncate(base_fd, (off_t)FAULT_PAGES << 12) < 0)
 		die("ftruncate");
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (unsigned i = 0; i < FAULT_PAGES; i++)
 		((volatile uint8_t *)base_area)[(size_t)i << 12] = 1;
-	t = (now_ns() - t0) / FAULT_PAGES;
+	t = (bench_now_ns() - t0) / FAULT_PAGES;
 	sigaction(SIGSEGV, &old, NULL);
 	munmap(base_area, (size_t)FAULT_PAGES << 12);
 	return t;
@@ -127,27 +114,27 @@ static int bench_kernel(void *arg)
 
 		if (as_create(&as, 0) < 0)
 			die("as_create");
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		for (unsigned i = 0; i < MAP_PAGES; i++)
 			if (as_map(as, PT_SIZE_1G + (uint64_t)i * PT_SIZE_4K, frame, PT_SIZE_4K,
 				   PTE_R | PTE_W, PT_SIZE_4K) < 0)
 				die("as_map 4k");
-		r->map_4k = best(r->map_4k, (now_ns() - t0) / MAP_PAGES);
+		r->map_4k = bench_best(r->map_4k, (bench_now_ns() - t0) / MAP_PAGES);
 
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		for (unsigned i = 0; i < MAP_HUGE; i++)
 			if (as_map(as, 4 * PT_SIZE_1G + (uint64_t)i * PT_SIZE_2M, block, PT_SIZE_2M,
 				   PTE_R | PTE_W, PT_SIZE_2M) < 0)
 				die("as_map 2m");
-		r->map_2m = best(r->map_2m, (now_ns() - t0) / MAP_HUGE);
+		r->map_2m = bench_best(r->map_2m, (bench_now_ns() - t0) / MAP_HUGE);
 
 		if (as_reserve_lazy(as, 8 * PT_SIZE_1G, (uint64_t)FAULT_PAGES * PT_SIZE_4K,
 				    PTE_R | PTE_W) < 0)
 			die("as_reserve_lazy");
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		for (unsigned i = 0; i < FAULT_PAGES; i++)
 			*(volatile uint8_t *)as_ptr(as, 8 * PT_SIZE_1G + (uint64_t)i * PT_SIZE_4K) = 1;
-		r->fault = best(r->fault, (now_ns() - t0) / FAULT_PAGES);
+		r->fault = bench_best(r->fault, (bench_now_ns() - t0) / FAULT_PAGES);
 		as_destroy(as);
 	}
 	frame_free(block, 9);
@@ -165,8 +152,8 @@ int main(void)
 	if (base_fd < 0 || ftruncate(base_fd, 4096) < 0)
 		die("memfd");
 	for (unsigned round = 0; round < ROUNDS; round++) {
-		mmap_4k = best(mmap_4k, host_mmap_4k());
-		segv = best(segv, host_sigsegv_roundtrip());
+		mmap_4k = bench_best(mmap_4k, host_mmap_4k());
+		segv = bench_best(segv, host_sigsegv_roundtrip());
 	}
 	close(base_fd);
 
@@ -174,10 +161,10 @@ int main(void)
 	cfg.memory = 256ull << 20;
 	if (hosted_run(&cfg, bench_kernel, &r) != 0)
 		die("hosted_run");
-	printf("bench: vm.map_flush_4k %.0f ns\n", r.map_4k);
-	printf("bench: vm.map_flush_2m %.0f ns\n", r.map_2m);
-	printf("bench: host.mmap_4k %.0f ns\n", mmap_4k);
-	printf("bench: vm.fault_roundtrip %.2f us\n", r.fault / 1000);
-	printf("bench: host.sigsegv_mmap_roundtrip %.2f us\n", segv / 1000);
+	bench_report("vm.map_flush_4k", r.map_4k, 0, "ns");
+	bench_report("vm.map_flush_2m", r.map_2m, 0, "ns");
+	bench_report("host.mmap_4k", mmap_4k, 0, "ns");
+	bench_report("vm.fault_roundtrip", r.fault / 1000, 2, "us");
+	bench_report("host.sigsegv_mmap_roundtrip", segv / 1000, 2, "us");
 	return 0;
 }

@@ -1,75 +1,25 @@
 /*
  * mm_harness.h - what the memory-manager tests (test_frame.c, test_kheap.c)
- * share: booting the kernel around a test body, booting a child that is
- * expected to panic, a reproducible random source, and snapshots of the
- * frame allocator's free lists.
+ * share beyond harness.h: a child machine that is expected to panic, a
+ * reproducible random source, and snapshots of the frame allocator's free
+ * lists.
  */
 #ifndef K23_TESTS_MM_HARNESS_H
 #define K23_TESTS_MM_HARNESS_H
 
-#include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include "../hosted/hosted.h"
 #include "../kernel/frame.h"
 #include "../kernel/hal.h"
+#include "harness.h"
 
-/* Boot `harts` harts with `memory` bytes of RAM and run body(arg) on hart 0;
- * the body returns 0 or asserts. */
-static inline void mm_boot(unsigned harts, uint64_t memory, int (*body)(void *), void *arg)
-{
-	struct hosted_config cfg;
-
-	hosted_config_default(&cfg);
-	cfg.harts = harts;
-	cfg.memory = memory;
-	cfg.quiet = true;
-	cr_assert_eq(hosted_run(&cfg, body, arg), 0);
-}
-
-struct mm_outcome {
-	int status;		/* waitpid() status */
-	char out[16384];	/* what the child printed on stdout and stderr */
-};
-
-/* Boot in a child process (a panic ends the machine), capturing its output. */
-static inline void mm_boot_child(struct mm_outcome *o, int (*body)(void *))
-{
-	int fds[2];
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
-
-	cr_assert_eq(pipe(fds), 0);
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		struct hosted_config cfg;
-
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		hosted_config_default(&cfg);
-		cfg.memory = 16u << 20;
-		cfg.quiet = true;
-		_exit(hosted_run(&cfg, body, NULL));
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], o->out + len, sizeof(o->out) - 1 - len)) > 0)
-		len += (size_t)n;
-	o->out[len] = 0;
-	close(fds[0]);
-	cr_assert_eq(waitpid(pid, &o->status, 0), pid);
-}
-
-/* The child stopped the machine with a panic whose message contains `what`. */
+/* Boot body in a child machine (2 harts, 16 MiB; harness_boot_child) and
+ * expect it to stop with a panic whose message contains `what`. */
 static inline void mm_expect_panic(int (*body)(void *), const char *what)
 {
-	static struct mm_outcome o;
+	static struct harness_outcome o;
 
-	mm_boot_child(&o, body);
+	harness_boot_child(&o, 2, 16u << 20, body);
 	cr_assert(WIFEXITED(o.status) && WEXITSTATUS(o.status) != 0,
 		  "expected a panic, child ended with status %#x:\n%s", o.status, o.out);
 	cr_assert(strstr(o.out, "panic"), "no panic in:\n%s", o.out);

@@ -5,22 +5,13 @@
  * process; one line per scenario, then "N passed, N failed" for
  * tests/run.sh.  A data race makes TSan end the child with status 66.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cross/fail_hook.h"
 #include "sched_stress.c"
 
-void sched_stress_fail(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "  %s:%d: ", file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+PLAIN_FAIL_HOOK(sched_stress_fail)
 
 static int run(int (*scenario)(void *))
 {

@@ -148,7 +148,7 @@ static int every_order_is_aligned_inside_ram_and_disjoint(void *arg)
 
 Test(frame, every_order_is_aligned_inside_ram_and_disjoint)
 {
-	mm_boot(1, 128u << 20, every_order_is_aligned_inside_ram_and_disjoint, NULL);
+	harness_boot(1, 128u << 20, every_order_is_aligned_inside_ram_and_disjoint);
 }
 
 static int order_above_max_is_einval(void *arg)
@@ -164,7 +164,7 @@ static int order_above_max_is_einval(void *arg)
 
 Test(frame, order_above_max_is_einval)
 {
-	mm_boot(1, 16u << 20, order_above_max_is_einval, NULL);
+	harness_boot(1, 16u << 20, order_above_max_is_einval);
 }
 
 /* Random alloc/free of mixed orders; after each step the model and the
@@ -226,7 +226,7 @@ static int random_alloc_free_matches_model(void *arg)
 
 Test(frame, random_alloc_free_of_mixed_orders_matches_model)
 {
-	mm_boot(1, 16u << 20, random_alloc_free_matches_model, NULL);
+	harness_boot(1, 16u << 20, random_alloc_free_matches_model);
 }
 
 /* INV-FRAME-7: exactly the free frames in blocks of order >= k can be
@@ -263,7 +263,7 @@ static int exhaustion_counts(void *arg)
 
 Test(frame, exhaustion_is_enomem_after_exactly_the_free_blocks)
 {
-	mm_boot(1, 16u << 20, exhaustion_counts, NULL);
+	harness_boot(1, 16u << 20, exhaustion_counts);
 }
 
 /* A frame freed on a hart waits in that hart's cache (INV-FRAME-6) until
@@ -287,7 +287,7 @@ static int cached_frames_are_counted_and_drained(void *arg)
 
 Test(frame, cached_frames_are_counted_as_free_and_drained_back)
 {
-	mm_boot(2, 16u << 20, cached_frames_are_counted_and_drained, NULL);
+	harness_boot(2, 16u << 20, cached_frames_are_counted_and_drained);
 }
 
 static int lookup_finds_the_block_of_any_address(void *arg)
@@ -311,7 +311,7 @@ static int lookup_finds_the_block_of_any_address(void *arg)
 
 Test(frame, lookup_finds_the_allocated_block_of_any_address)
 {
-	mm_boot(1, 16u << 20, lookup_finds_the_block_of_any_address, NULL);
+	harness_boot(1, 16u << 20, lookup_finds_the_block_of_any_address);
 }
 
 /* -- Misuse panics naming the function (INV-FRAME-5/8) -------------------- */
@@ -562,7 +562,7 @@ static int all_harts_alloc_free_concurrently(void *arg)
 
 Test(frame, all_harts_alloc_and_free_at_once_without_sharing_a_frame)
 {
-	mm_boot(PAR_HARTS, 64u << 20, all_harts_alloc_free_concurrently, NULL);
+	harness_boot(PAR_HARTS, 64u << 20, all_harts_alloc_free_concurrently);
 }
 
 /* Every hart allocates order-0 frames until -K_ENOMEM: together they get
@@ -612,5 +612,5 @@ static int all_harts_exhaust_memory_together(void *arg)
 
 Test(frame, all_harts_exhausting_memory_together_get_every_frame_once)
 {
-	mm_boot(PAR_HARTS, 16u << 20, all_harts_exhaust_memory_together, NULL);
+	harness_boot(PAR_HARTS, 16u << 20, all_harts_exhaust_memory_together);
 }

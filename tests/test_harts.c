@@ -4,20 +4,12 @@
  */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
-#include "../hosted/hosted.h"
 #include "../kernel/hal.h"
 #include "../kernel/smp.h"
 #include "../kernel/trap.h"
+#include "harness.h"
 
-static void boot(unsigned harts, int (*body)(void *))
-{
-	struct hosted_config cfg;
-
-	hosted_config_default(&cfg);
-	cfg.harts = harts;
-	cfg.memory = 32u << 20;
-	cr_assert_eq(hosted_run(&cfg, body, NULL), 0);
-}
+#define MEMORY (32u << 20)
 
 static uint64_t timer_count(unsigned hart)
 {
@@ -56,7 +48,7 @@ static int every_hart_runs_a_call(void *arg)
 
 Test(harts, all_harts_start_and_run_calls)
 {
-	boot(4, every_hart_runs_a_call);
+	harness_boot(4, MEMORY, every_hart_runs_a_call);
 }
 
 /* Hart h takes h + 2 timer interrupts of its own, 1 ms apart. */
@@ -94,7 +86,7 @@ static int timers_are_per_hart(void *arg)
 
 Test(harts, each_hart_counts_its_own_timer_interrupts)
 {
-	boot(3, timers_are_per_hart);
+	harness_boot(3, MEMORY, timers_are_per_hart);
 }
 
 static int ipis_reach_their_target(void *arg)
@@ -122,7 +114,7 @@ static int ipis_reach_their_target(void *arg)
 
 Test(harts, ipi_wakes_only_its_target)
 {
-	boot(4, ipis_reach_their_target);
+	harness_boot(4, MEMORY, ipis_reach_their_target);
 }
 
 static int disabled_timer_waits_for_enable(void *arg)
@@ -146,7 +138,7 @@ static int disabled_timer_waits_for_enable(void *arg)
 
 Test(harts, disabled_interrupts_stay_pending_until_enabled)
 {
-	boot(1, disabled_timer_waits_for_enable);
+	harness_boot(1, MEMORY, disabled_timer_waits_for_enable);
 }
 
 static int cancelled_timer_stays_quiet(void *arg)
@@ -165,5 +157,5 @@ static int cancelled_timer_stays_quiet(void *arg)
 
 Test(harts, cancelled_timer_does_not_fire)
 {
-	boot(1, cancelled_timer_stays_quiet);
+	harness_boot(1, MEMORY, cancelled_timer_stays_quiet);
 }

@@ -79,7 +79,7 @@ static int sizes_alignment_and_usable_size(void *arg)
 
 Test(kheap, sizes_are_aligned_and_rounded_up_to_their_class)
 {
-	mm_boot(1, 16u << 20, sizes_alignment_and_usable_size, NULL);
+	harness_boot(1, 16u << 20, sizes_alignment_and_usable_size);
 }
 
 static int kzalloc_zeroes_reused_memory(void *arg)
@@ -105,7 +105,7 @@ static int kzalloc_zeroes_reused_memory(void *arg)
 
 Test(kheap, kzalloc_zeroes_memory_even_when_reused)
 {
-	mm_boot(1, 16u << 20, kzalloc_zeroes_reused_memory, NULL);
+	harness_boot(1, 16u << 20, kzalloc_zeroes_reused_memory);
 }
 
 /* -- Model-based random sequences ---------------------------------------- */
@@ -185,7 +185,7 @@ static int random_kmalloc_kfree_matches_model(void *arg)
 
 Test(kheap, random_kmalloc_kfree_keeps_objects_disjoint_and_returns_every_frame)
 {
-	mm_boot(2, 64u << 20, random_kmalloc_kfree_matches_model, NULL);
+	harness_boot(2, 64u << 20, random_kmalloc_kfree_matches_model);
 }
 
 /* Exhaustion: kmalloc returns NULL once every frame is a full slab, keeps
@@ -222,7 +222,7 @@ static int exhaustion_returns_null(void *arg)
 
 Test(kheap, exhaustion_returns_null_and_everything_comes_back)
 {
-	mm_boot(1, 16u << 20, exhaustion_returns_null, NULL);
+	harness_boot(1, 16u << 20, exhaustion_returns_null);
 }
 
 /* -- Misuse panics naming the function ------------------------------------- */
@@ -381,5 +381,5 @@ static int all_harts_share_the_heap(void *arg)
 
 Test(kheap, all_harts_allocate_and_free_each_others_objects_at_once)
 {
-	mm_boot(PAR_HARTS, 64u << 20, all_harts_share_the_heap, NULL);
+	harness_boot(PAR_HARTS, 64u << 20, all_harts_share_the_heap);
 }

@@ -6,36 +6,13 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
-#include "../hosted/hosted.h"
 #include "../kernel/frame.h"
 #include "../kernel/hal.h"
 #include "../kernel/kerr.h"
 #include "../kernel/pt.h"
 #include "../vm_sim/vmsim.h"
+#include "vm_harness.h"
 #include "vm_model.h"
-
-static unsigned boot_mode;
-
-static void boot(unsigned mode, uint64_t memory, int (*body)(void *))
-{
-	struct hosted_config cfg;
-
-	hosted_config_default(&cfg);
-	cfg.harts = 1;
-	cfg.memory = memory;
-	cfg.paging = mode;
-	boot_mode = mode;
-	cr_assert_eq(hosted_run(&cfg, body, NULL), 0);
-}
-
-static uint64_t free_frames(void)
-{
-	struct frame_stats st;
-
-	frame_drain_caches();
-	frame_stats(&st);
-	return st.free;
-}
 
 /* The walker, pt_lookup and the model agree about va. */
 static void check_va(const struct model *m, const struct pt *pt, vaddr_t va,
@@ -100,19 +77,20 @@ static struct model model;
 static int random_ops(void *arg)
 {
 	const unsigned steps = 10000;
-	uint64_t seed = 0x9e3779b97f4a7c15ull ^ boot_mode, rng = seed;
-	uint64_t before = free_frames();
+	uint64_t seed = 0x9e3779b97f4a7c15ull ^ vm_boot_mode, rng = seed;
+	uint64_t before = vm_free_frames();
 	unsigned done[3] = { 0 };
 	struct pt pt;
 
 	(void)arg;
 	cr_log_info("seed %#llx", (unsigned long long)seed);
-	cr_assert_eq(pt_create(&pt, boot_mode), 0);
-	model.mode = boot_mode;
+	cr_assert_eq(pt_create(&pt, vm_boot_mode), 0);
+	model.mode = vm_boot_mode;
 	model.n = 0;
 	for (unsigned step = 0; step < steps; step++) {
 		/* Frames need not exist for the walker: any 1 GiB-aligned span. */
-		struct model_op op = model_gen(boot_mode, &rng, false, 1ull << 40, 64 * PT_SIZE_1G);
+		struct model_op op = model_gen(vm_boot_mode, &rng, false, 1ull << 40,
+					       64 * PT_SIZE_1G);
 		int want, got;
 
 		switch (op.kind) {
@@ -144,18 +122,18 @@ static int random_ops(void *arg)
 		  "maps %u unmaps %u protects %u", done[MODEL_MAP], done[MODEL_UNMAP],
 		  done[MODEL_PROTECT]);
 	/* Unmapping both halves whole leaves nothing but the root. */
-	cr_assert_eq(pt_unmap(&pt, 0, 1ull << (pt_va_bits(boot_mode) - 1)), 0);
-	cr_assert_eq(pt_unmap(&pt, -(1ull << (pt_va_bits(boot_mode) - 1)),
-			      1ull << (pt_va_bits(boot_mode) - 1)), 0);
-	cr_assert_eq(free_frames(), before - 1);
+	cr_assert_eq(pt_unmap(&pt, 0, 1ull << (pt_va_bits(vm_boot_mode) - 1)), 0);
+	cr_assert_eq(pt_unmap(&pt, -(1ull << (pt_va_bits(vm_boot_mode) - 1)),
+			      1ull << (pt_va_bits(vm_boot_mode) - 1)), 0);
+	cr_assert_eq(vm_free_frames(), before - 1);
 	pt_destroy(&pt);
-	cr_assert_eq(free_frames(), before);
+	cr_assert_eq(vm_free_frames(), before);
 	return 0;
 }
 
-Test(pt, random_ops_match_model_and_walker_sv39) { boot(PT_SV39, 64u << 20, random_ops); }
-Test(pt, random_ops_match_model_and_walker_sv48) { boot(PT_SV48, 64u << 20, random_ops); }
-Test(pt, random_ops_match_model_and_walker_sv57) { boot(PT_SV57, 64u << 20, random_ops); }
+Test(pt, random_ops_match_model_and_walker_sv39) { vm_boot(PT_SV39, 64u << 20, random_ops); }
+Test(pt, random_ops_match_model_and_walker_sv48) { vm_boot(PT_SV48, 64u << 20, random_ops); }
+Test(pt, random_ops_match_model_and_walker_sv57) { vm_boot(PT_SV57, 64u << 20, random_ops); }
 
 /* Hold every free frame but `keep`; returns how many blocks were taken. */
 static unsigned hog_frames(paddr_t *held, unsigned *orders, unsigned max, uint64_t keep)
@@ -165,7 +143,8 @@ static unsigned hog_frames(paddr_t *held, unsigned *orders, unsigned max, uint64
 	for (unsigned order = 9;; ) {
 		paddr_t pa;
 
-		if (free_frames() <= keep + ((1ull << order) - 1) || frame_alloc(order, &pa) < 0) {
+		if (vm_free_frames() <= keep + ((1ull << order) - 1) ||
+		    frame_alloc(order, &pa) < 0) {
 			if (order == 0)
 				break;
 			order = 0;
@@ -192,13 +171,13 @@ static int map_without_frames_changes_nothing(void *arg)
 	cr_assert_eq(pt_create(&pt, PT_SV48), 0);
 	cr_assert_eq(pt_map(&pt, 5 * PT_SIZE_1G, 1ull << 32, PT_SIZE_4K, PTE_R, PT_SIZE_4K), 0);
 	n = hog_frames(held, held_order, ARRAY_SIZE(held), 2);
-	before = free_frames();
+	before = vm_free_frames();
 	cr_assert_eq(before, 2);
 	/* 4 KiB pages over four 2 MiB regions of two 1 GiB regions of a new
 	 * 512 GiB region need seven table frames: nothing may change. */
 	cr_assert_eq(pt_map(&pt, 600 * PT_SIZE_1G - PT_SIZE_2M, 1ull << 34, 4 * PT_SIZE_2M,
 			    PTE_R | PTE_W, PT_SIZE_4K), -K_ENOMEM);
-	cr_assert_eq(free_frames(), before, "table frames leaked by a failed map");
+	cr_assert_eq(vm_free_frames(), before, "table frames leaked by a failed map");
 	for (vaddr_t va = 600 * PT_SIZE_1G - PT_SIZE_2M; va < 600 * PT_SIZE_1G + 3 * PT_SIZE_2M;
 	     va += PT_SIZE_4K)
 		cr_assert_eq(pt_lookup(&pt, va, &leaf), -K_ENOENT, "%#llx mapped after ENOMEM",
@@ -212,7 +191,7 @@ static int map_without_frames_changes_nothing(void *arg)
 
 Test(pt, map_that_runs_out_of_table_frames_changes_nothing)
 {
-	boot(PT_SV48, 16u << 20, map_without_frames_changes_nothing);
+	vm_boot(PT_SV48, 16u << 20, map_without_frames_changes_nothing);
 }
 
 static int unmap_frees_tables(void *arg)
@@ -222,21 +201,22 @@ static int unmap_frees_tables(void *arg)
 	uint64_t empty;
 
 	(void)arg;
-	cr_assert_eq(pt_create(&pt, boot_mode), 0);
-	empty = free_frames();
+	cr_assert_eq(pt_create(&pt, vm_boot_mode), 0);
+	empty = vm_free_frames();
 	cr_assert_eq(pt_map(&pt, va, 1ull << 32, 2 * PT_SIZE_4K, PTE_R, PT_SIZE_4K), 0);
-	cr_assert_eq(free_frames(), empty - (pt_levels(boot_mode) - 1),
+	cr_assert_eq(vm_free_frames(), empty - (pt_levels(vm_boot_mode) - 1),
 		     "one table per level below the root");
 	cr_assert_eq(pt_unmap(&pt, va, PT_SIZE_4K), 0);
-	cr_assert_eq(free_frames(), empty - (pt_levels(boot_mode) - 1), "still one page mapped");
+	cr_assert_eq(vm_free_frames(), empty - (pt_levels(vm_boot_mode) - 1),
+		     "still one page mapped");
 	cr_assert_eq(pt_unmap(&pt, va + PT_SIZE_4K, PT_SIZE_4K), 0);
-	cr_assert_eq(free_frames(), empty, "empty tables freed");
+	cr_assert_eq(vm_free_frames(), empty, "empty tables freed");
 	pt_destroy(&pt);
 	return 0;
 }
 
-Test(pt, unmap_frees_tables_left_empty_sv39) { boot(PT_SV39, 16u << 20, unmap_frees_tables); }
-Test(pt, unmap_frees_tables_left_empty_sv57) { boot(PT_SV57, 16u << 20, unmap_frees_tables); }
+Test(pt, unmap_frees_tables_left_empty_sv39) { vm_boot(PT_SV39, 16u << 20, unmap_frees_tables); }
+Test(pt, unmap_frees_tables_left_empty_sv57) { vm_boot(PT_SV57, 16u << 20, unmap_frees_tables); }
 
 static int bad_arguments(void *arg)
 {
@@ -271,7 +251,7 @@ static int bad_arguments(void *arg)
 	return 0;
 }
 
-Test(pt, rejects_bad_arguments_and_clashes) { boot(PT_SV39, 16u << 20, bad_arguments); }
+Test(pt, rejects_bad_arguments_and_clashes) { vm_boot(PT_SV39, 16u << 20, bad_arguments); }
 
 /* Write one PTE of a hand-made Sv39 path 0 -> 1 GiB -> 2 MiB -> 4 KiB. */
 static pte_t *table(paddr_t pa)
@@ -330,4 +310,4 @@ static int walker_malformed(void *arg)
 	return 0;
 }
 
-Test(pt, walker_faults_on_reserved_encodings) { boot(PT_SV39, 16u << 20, walker_malformed); }
+Test(pt, walker_faults_on_reserved_encodings) { vm_boot(PT_SV39, 16u << 20, walker_malformed); }

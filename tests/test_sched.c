@@ -15,7 +15,7 @@
 #include "../sched/sched.h"
 #include "../sched/stack.h"
 #include "../sched/sync.h"
-#include "sched_harness.h"
+#include "harness.h"
 
 #define MS 1000000ull
 
@@ -73,7 +73,7 @@ static int preempt_body(void *arg)
 
 Test(sched, spinning_task_is_preempted_through_the_poll)
 {
-	sched_boot(2, 64u << 20, preempt_body, NULL);
+	harness_boot(2, 64u << 20, preempt_body);
 }
 
 /* -- Stealing and idling --------------------------------------------------- */
@@ -115,7 +115,7 @@ static int steal_body(void *arg)
 
 Test(sched, idle_harts_steal_queued_tasks)
 {
-	sched_boot(3, 64u << 20, steal_body, NULL);
+	harness_boot(3, 64u << 20, steal_body);
 }
 
 static uint64_t cpu_ns(void)
@@ -148,7 +148,7 @@ static int idle_body(void *arg)
 
 Test(sched, idle_harts_wait_for_interrupts_without_spinning)
 {
-	sched_boot(3, 64u << 20, idle_body, NULL);
+	harness_boot(3, 64u << 20, idle_body);
 }
 
 /* -- Stacks ---------------------------------------------------------------- */
@@ -181,7 +181,7 @@ static int frames_recycled_body(void *arg)
 
 Test(sched, joined_stacks_are_reused_not_remapped, .timeout = 30)
 {
-	sched_boot(2, 64u << 20, frames_recycled_body, NULL);
+	harness_boot(2, 64u << 20, frames_recycled_body);
 }
 
 static intptr_t nothing(void *arg)
@@ -210,10 +210,13 @@ static int limit_body(void *arg)
 
 Test(sched, spawning_past_the_stack_limit_fails_cleanly)
 {
-	sched_boot(1, 64u << 20, limit_body, NULL);
+	harness_boot(1, 64u << 20, limit_body);
 }
 
 /* -- Misuse, reported by name ---------------------------------------------- */
+
+/* Each misuse runs in a child machine of its own: it ends with a panic. */
+#define CHILD_MEMORY (32u << 20)
 
 /* Recurses until depth reaches the (never reached) limit in arg. */
 static intptr_t recurse_to(void *arg)
@@ -240,9 +243,9 @@ static int overflow_body(void *arg)
 
 Test(sched, stack_overflow_is_a_fault_naming_the_task)
 {
-	struct sched_outcome o;
+	struct harness_outcome o;
 
-	sched_boot_child(&o, 2, overflow_body);
+	harness_boot_child(&o, 2, CHILD_MEMORY, overflow_body);
 	cr_assert(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 125, "status %#x\n%s",
 		  o.status, o.out);
 	cr_assert(strstr(o.out, "task 'deep-recursion'"), "%s", o.out);
@@ -263,9 +266,9 @@ static int join_twice_body(void *arg)
 
 Test(sched, joining_twice_panics_naming_the_task)
 {
-	struct sched_outcome o;
+	struct harness_outcome o;
 
-	sched_boot_child(&o, 2, join_twice_body);
+	harness_boot_child(&o, 2, CHILD_MEMORY, join_twice_body);
 	cr_assert(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 125, "status %#x\n%s",
 		  o.status, o.out);
 	cr_assert(strstr(o.out, "sched_join: task 'joined-once'"), "%s", o.out);
@@ -287,9 +290,9 @@ static int stale_join_body(void *arg)
 
 Test(sched, joining_a_reused_handle_panics_as_stale)
 {
-	struct sched_outcome o;
+	struct harness_outcome o;
 
-	sched_boot_child(&o, 1, stale_join_body);
+	harness_boot_child(&o, 1, CHILD_MEMORY, stale_join_body);
 	cr_assert(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 125, "status %#x\n%s",
 		  o.status, o.out);
 	cr_assert(strstr(o.out, "sched_join: stale handle"), "%s", o.out);
@@ -321,9 +324,9 @@ static int closed_send_body(void *arg)
 
 Test(sched, sending_on_a_closed_channel_is_an_error_naming_the_task)
 {
-	struct sched_outcome o;
+	struct harness_outcome o;
 
-	sched_boot_child(&o, 1, closed_send_body);
+	harness_boot_child(&o, 1, CHILD_MEMORY, closed_send_body);
 	cr_assert(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0, "status %#x\n%s",
 		  o.status, o.out);
 	cr_assert(strstr(o.out, "task 'late-sender' sent on handle"), "%s", o.out);
@@ -356,9 +359,9 @@ static int deadlock_body(void *arg)
 
 Test(sched, deterministic_deadlock_panics_instead_of_hanging)
 {
-	struct sched_outcome o;
+	struct harness_outcome o;
 
-	sched_boot_child(&o, 1, deadlock_body);
+	harness_boot_child(&o, 1, CHILD_MEMORY, deadlock_body);
 	cr_assert(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 125, "status %#x\n%s",
 		  o.status, o.out);
 	cr_assert(strstr(o.out, "deterministic mode: deadlock"), "%s", o.out);

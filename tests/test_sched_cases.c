@@ -5,22 +5,10 @@
  * on AArch64 and riscv64 under qemu-user.
  */
 #include <criterion/criterion.h>
-#include <criterion/logging.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include "cross/sched_cases.c"
-#include "sched_harness.h"
+#include "harness.h"
 
-void sched_case_fail(const char *file, int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	cr_log_error("%s:%d: %s", file, line, msg);
-}
+HARNESS_FAIL_HOOK(sched_case_fail)
 
 #define HOST_CASE(name)						\
 	static int run_##name(void *arg)			\
@@ -30,6 +18,6 @@ void sched_case_fail(const char *file, int line, const char *fmt, ...)
 	}							\
 	Test(sched_cases, name)					\
 	{							\
-		sched_boot(2, 64u << 20, run_##name, NULL);	\
+		harness_boot(2, 64u << 20, run_##name);		\
 	}
 SCHED_CASES(HOST_CASE)

@@ -7,7 +7,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include "../sched/sched.h"
-#include "sched_harness.h"
+#include "harness.h"
 
 #define MS 1000000ull
 
@@ -55,6 +55,6 @@ static int sleep_body(void *arg)
 
 Test(sched, sleepers_wake_after_their_deadline_within_a_tick)
 {
-	sched_boot(2, 64u << 20, sleep_body, NULL);
+	harness_boot(2, 64u << 20, sleep_body);
 }
 

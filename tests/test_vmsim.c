@@ -8,7 +8,6 @@
  */
 #include <criterion/criterion.h>
 #include <string.h>
-#include "../hosted/hosted.h"
 #include "../kernel/as.h"
 #include "../kernel/frame.h"
 #include "../kernel/hal.h"
@@ -16,6 +15,7 @@
 #include "../kernel/pt.h"
 #include "../kernel/trap.h"
 #include "../vm_sim/vmsim.h"
+#include "vm_harness.h"
 #include "vm_model.h"
 
 /*
@@ -73,35 +73,12 @@ static bool record_fault(struct as *as, struct trap_frame *tf, void *arg)
 	return true;
 }
 
-static unsigned boot_mode;
-
-static void boot(unsigned mode, uint64_t memory, int (*body)(void *))
-{
-	struct hosted_config cfg;
-
-	hosted_config_default(&cfg);
-	cfg.harts = 1;
-	cfg.memory = memory;
-	cfg.paging = mode;
-	boot_mode = mode;
-	cr_assert_eq(hosted_run(&cfg, body, NULL), 0);
-}
-
 static uint64_t mmap_calls(void)
 {
 	struct vmsim_stats st;
 
 	vmsim_stats(&st);
 	return st.mmap_calls;
-}
-
-static uint64_t free_frames(void)
-{
-	struct frame_stats st;
-
-	frame_drain_caches();
-	frame_stats(&st);
-	return st.free;
 }
 
 static uint64_t tag_of(paddr_t pa)
@@ -218,19 +195,19 @@ static struct model cur, shown;
 static int random_ops(void *arg)
 {
 	const unsigned steps = 3000;
-	uint64_t seed = 0x243f6a8885a308d3ull ^ boot_mode, rng = seed;
+	uint64_t seed = 0x243f6a8885a308d3ull ^ vm_boot_mode, rng = seed;
 	unsigned zero_call_flushes = 0, done = 0;
-	struct as *as = new_space(boot_mode), *other = new_space(boot_mode);
+	struct as *as = new_space(vm_boot_mode), *other = new_space(vm_boot_mode);
 	paddr_t pool;
 
 	(void)arg;
 	cr_log_info("seed %#llx", (unsigned long long)seed);
 	/* Leaf frames come from one 1 GiB block, so every leaf size fits. */
 	cr_assert_eq(frame_alloc(18, &pool), 0, "no 1 GiB block free");
-	cur.mode = shown.mode = boot_mode;
+	cur.mode = shown.mode = vm_boot_mode;
 	cur.n = shown.n = 0;
 	for (unsigned step = 0; step < steps; step++) {
-		struct model_op op = model_gen(boot_mode, &rng, false, pool, PT_SIZE_1G);
+		struct model_op op = model_gen(vm_boot_mode, &rng, false, pool, PT_SIZE_1G);
 		vaddr_t probe[MAX_PROBES];
 		unsigned np;
 		uint64_t calls;
@@ -298,20 +275,20 @@ static int random_ops(void *arg)
 
 Test(vmsim, window_matches_model_after_each_flush_sv39, .timeout = 120)
 {
-	boot(PT_SV39, 2ull << 30, random_ops);
+	vm_boot(PT_SV39, 2ull << 30, random_ops);
 }
 Test(vmsim, window_matches_model_after_each_flush_sv48, .timeout = 120)
 {
-	boot(PT_SV48, 2ull << 30, random_ops);
+	vm_boot(PT_SV48, 2ull << 30, random_ops);
 }
 Test(vmsim, window_matches_model_after_each_flush_sv57, .timeout = 120)
 {
-	boot(PT_SV57, 2ull << 30, random_ops);
+	vm_boot(PT_SV57, 2ull << 30, random_ops);
 }
 
 static int coalesced_calls(void *arg)
 {
-	struct as *as = new_space(boot_mode), *other = new_space(boot_mode);
+	struct as *as = new_space(vm_boot_mode), *other = new_space(vm_boot_mode);
 	struct pt *pt = as_pt(as);
 	paddr_t big, pages;
 	uint64_t calls;
@@ -371,12 +348,12 @@ static int coalesced_calls(void *arg)
 	return 0;
 }
 
-Test(vmsim, flushes_coalesce_and_skip_unchanged_sv39) { boot(PT_SV39, 2ull << 30, coalesced_calls); }
-Test(vmsim, flushes_coalesce_and_skip_unchanged_sv57) { boot(PT_SV57, 2ull << 30, coalesced_calls); }
+Test(vmsim, flushes_coalesce_and_skip_unchanged_sv39) { vm_boot(PT_SV39, 2ull << 30, coalesced_calls); }
+Test(vmsim, flushes_coalesce_and_skip_unchanged_sv57) { vm_boot(PT_SV57, 2ull << 30, coalesced_calls); }
 
 static int beyond_window(void *arg)
 {
-	struct as *as = new_space(boot_mode);
+	struct as *as = new_space(vm_boot_mode);
 	struct vmsim_leaf leaf;
 	paddr_t frame;
 	uint64_t calls;
@@ -391,7 +368,7 @@ static int beyond_window(void *arg)
 	cr_assert_eq(as_map(as, 100 * VMSIM_WINDOW_SIZE, frame, PT_SIZE_4K, PTE_R, PT_SIZE_4K), 0);
 	hal_mmu_flush(as_asid(as), 0, 0);
 	cr_assert_eq(mmap_calls(), calls, "a mapping beyond the window reached the host");
-	cr_assert_eq(vmsim_walk(as_pt(as)->root, boot_mode, VMSIM_WINDOW_SIZE + 8, &leaf), 0);
+	cr_assert_eq(vmsim_walk(as_pt(as)->root, vm_boot_mode, VMSIM_WINDOW_SIZE + 8, &leaf), 0);
 	cr_assert_eq(leaf.pa, frame);
 	/* The last page of the window is mirrored, the next is not. */
 	cr_assert_eq(as_map(as, VMSIM_WINDOW_SIZE - PT_SIZE_4K, frame, PT_SIZE_4K, PTE_R,
@@ -406,16 +383,16 @@ static int beyond_window(void *arg)
 
 Test(vmsim, mappings_beyond_the_window_are_not_mirrored_sv48)
 {
-	boot(PT_SV48, 64u << 20, beyond_window);
+	vm_boot(PT_SV48, 64u << 20, beyond_window);
 }
 Test(vmsim, mappings_beyond_the_window_are_not_mirrored_sv57)
 {
-	boot(PT_SV57, 64u << 20, beyond_window);
+	vm_boot(PT_SV57, 64u << 20, beyond_window);
 }
 
 static int stale_until_flush(void *arg)
 {
-	struct as *as = new_space(boot_mode);
+	struct as *as = new_space(vm_boot_mode);
 	paddr_t a, b;
 	uint64_t got;
 
@@ -449,12 +426,12 @@ static int stale_until_flush(void *arg)
 	return 0;
 }
 
-Test(vmsim, old_mapping_stays_until_the_flush) { boot(PT_SV39, 64u << 20, stale_until_flush); }
+Test(vmsim, old_mapping_stays_until_the_flush) { vm_boot(PT_SV39, 64u << 20, stale_until_flush); }
 
 static int fault_causes(void *arg)
 {
 	const vaddr_t ro = 3 * PT_SIZE_2M, none = 5 * PT_SIZE_2M, code = 7 * PT_SIZE_2M;
-	struct as *as = new_space(boot_mode);
+	struct as *as = new_space(vm_boot_mode);
 	uint8_t *window = as_ptr(as, 0);
 	paddr_t frame, text;
 	uint16_t asid;
@@ -493,8 +470,8 @@ static int fault_causes(void *arg)
 	return 0;
 }
 
-Test(vmsim, faults_report_cause_and_guest_address_sv39) { boot(PT_SV39, 64u << 20, fault_causes); }
-Test(vmsim, faults_report_cause_and_guest_address_sv48) { boot(PT_SV48, 64u << 20, fault_causes); }
+Test(vmsim, faults_report_cause_and_guest_address_sv39) { vm_boot(PT_SV39, 64u << 20, fault_causes); }
+Test(vmsim, faults_report_cause_and_guest_address_sv48) { vm_boot(PT_SV48, 64u << 20, fault_causes); }
 
 static int lazy_pages(void *arg)
 {
@@ -506,11 +483,11 @@ static int lazy_pages(void *arg)
 
 	(void)arg;
 	/* Let the heap take the frames a space's bookkeeping needs first. */
-	as = new_space(boot_mode);
+	as = new_space(vm_boot_mode);
 	cr_assert_eq(as_reserve_lazy(as, 0, PT_SIZE_4K, PTE_R), 0);
 	as_destroy(as);
-	free0 = free_frames();
-	as = new_space(boot_mode);
+	free0 = vm_free_frames();
+	as = new_space(vm_boot_mode);
 	p = as_ptr(as, base + PT_SIZE_4K);
 	q = as_ptr(as, base + 6 * PT_SIZE_4K);
 	cr_assert_eq(as_reserve_lazy(as, base, 8 * PT_SIZE_4K, PTE_R | PTE_W), 0);
@@ -539,11 +516,11 @@ static int lazy_pages(void *arg)
 	/* Unmapping discards pages: the next touch brings a zeroed one. */
 	cr_assert_eq(as_unmap(as, base, 8 * PT_SIZE_4K), 0);
 	cr_assert_eq(p[3], 0);
-	cr_assert(free_frames() < free0);
+	cr_assert(vm_free_frames() < free0);
 	as_destroy(as);
-	cr_assert_eq(free_frames(), free0, "as_destroy returns every frame");
+	cr_assert_eq(vm_free_frames(), free0, "as_destroy returns every frame");
 	return 0;
 }
 
-Test(vmsim, lazy_pages_resume_the_faulting_access_sv39) { boot(PT_SV39, 64u << 20, lazy_pages); }
-Test(vmsim, lazy_pages_resume_the_faulting_access_sv57) { boot(PT_SV57, 64u << 20, lazy_pages); }
+Test(vmsim, lazy_pages_resume_the_faulting_access_sv39) { vm_boot(PT_SV39, 64u << 20, lazy_pages); }
+Test(vmsim, lazy_pages_resume_the_faulting_access_sv57) { vm_boot(PT_SV57, 64u << 20, lazy_pages); }

@@ -9,19 +9,7 @@
 #include "kernel/kerr.h"
 #include "wasm_builder.h"
 
-static struct wb w;
-static struct jit_wasm_error err;
-static struct wb_heap heap;
-
-static void reset(void)
-{
-	memset(&w, 0, sizeof(w));
-	memset(&err, 0, sizeof(err));
-	memset(&heap, 0, sizeof(heap));
-	heap.fail_at = -1;
-}
-
-TestSuite(wasm_decode, .init = reset);
+WB_SUITE(wasm_decode);
 
 /* Decode w and check the verdict; every allocation must be freed. */
 static int decode(void)

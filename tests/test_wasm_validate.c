@@ -8,19 +8,7 @@
 #include "kernel/kerr.h"
 #include "wasm_builder.h"
 
-static struct wb w;
-static struct jit_wasm_error err;
-static struct wb_heap heap;
-
-static void reset(void)
-{
-	memset(&w, 0, sizeof(w));
-	memset(&err, 0, sizeof(err));
-	memset(&heap, 0, sizeof(heap));
-	heap.fail_at = -1;
-}
-
-TestSuite(wasm_validate, .init = reset);
+WB_SUITE(wasm_validate);
 
 /* A function params -> results with body (locals + code) must validate. */
 #define VALID(params, results, ...) do {				\

@@ -1,7 +1,7 @@
 /*
  * wasm_builder.h - for the decoder tests: build small binary modules byte
- * by byte, and decode them through an allocator that counts, limits and
- * can fail on demand.
+ * by byte, decode them through an allocator that counts, limits and can
+ * fail on demand, and the state of a test file doing both (WB_SUITE).
  */
 #ifndef K23_TESTS_WASM_BUILDER_H
 #define K23_TESTS_WASM_BUILDER_H
@@ -170,5 +170,26 @@ static inline int wb_decode(const struct wb *w, struct jit_wasm_error *err,
 	jit_wasm_free(m);
 	return rc;
 }
+
+/*
+ * WB_SUITE(name): the Criterion suite `name` of a decoder test file, and
+ * the file's state: the module being built (w), the decoder's verdict
+ * (err) and a counting heap that never fails unless told (heap), all
+ * cleared by reset() before each test and wherever a test starts afresh.
+ */
+#define WB_SUITE(name)							\
+	static struct wb w;						\
+	static struct jit_wasm_error err;				\
+	static struct wb_heap heap;					\
+									\
+	static void reset(void)						\
+	{								\
+		memset(&w, 0, sizeof(w));				\
+		memset(&err, 0, sizeof(err));				\
+		memset(&heap, 0, sizeof(heap));				\
+		heap.fail_at = -1;					\
+	}								\
+									\
+	TestSuite(name, .init = reset)
 
 #endif /* K23_TESTS_WASM_BUILDER_H */

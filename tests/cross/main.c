@@ -5,25 +5,16 @@
  * "case NAME: ok" or "case NAME: FAILED (...)", then a summary line
  * "N passed, N failed".  An argument runs only the case of that name.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../../kernel/hal.h"
 #include "../../sched/sched.h"
+#include "fail_hook.h"
 #include "sched_cases.h"
 
-void sched_case_fail(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "  %s:%d: ", file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+PLAIN_FAIL_HOOK(sched_case_fail)
 
 static int run_case(int (*fn)(void))
 {

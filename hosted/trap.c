@@ -44,7 +44,7 @@ static void irq_handler(int sig, siginfo_t *si, void *uc)
 
 static uint64_t fault_cause(int sig, const ucontext_t *uc, bool in_window)
 {
-	enum uctx_access acc = uctx_access(uc);
+	enum hosted_uctx_access acc = hosted_uctx_access(uc);
 
 	if (sig == SIGILL)
 		return TRAP_ILLEGAL_INSN;
@@ -78,13 +78,13 @@ static void fault_handler(int sig, siginfo_t *si, void *ctx)
 	tf.tval = in_window ? va : addr;
 	if (in_window)
 		tf.asid = asid;
-	uctx_to_frame(uc, &tf);
+	hosted_uctx_to_frame(uc, &tf);
 
 	was_off = h->irq_off;
 	h->irq_off = 1;
 	kernel_trap(&tf);
 	h->irq_off = was_off;
-	uctx_from_frame(uc, &tf);
+	hosted_uctx_from_frame(uc, &tf);
 	errno = saved_errno;
 }
 

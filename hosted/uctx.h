@@ -9,10 +9,10 @@
 #include <ucontext.h>
 #include "../kernel/hal.h"
 
-enum uctx_access { UCTX_READ, UCTX_WRITE, UCTX_EXEC };
+enum hosted_uctx_access { UCTX_READ, UCTX_WRITE, UCTX_EXEC };
 
-enum uctx_access uctx_access(const ucontext_t *uc);
-void uctx_to_frame(const ucontext_t *uc, struct trap_frame *tf);
-void uctx_from_frame(ucontext_t *uc, const struct trap_frame *tf);
+enum hosted_uctx_access hosted_uctx_access(const ucontext_t *uc);
+void hosted_uctx_to_frame(const ucontext_t *uc, struct trap_frame *tf);
+void hosted_uctx_from_frame(ucontext_t *uc, const struct trap_frame *tf);
 
 #endif /* K23_HOSTED_UCTX_H */

@@ -20,7 +20,7 @@ static uint64_t fault_esr(const ucontext_t *uc)
 	return 0;
 }
 
-enum uctx_access uctx_access(const ucontext_t *uc)
+enum hosted_uctx_access hosted_uctx_access(const ucontext_t *uc)
 {
 	uint64_t esr = fault_esr(uc);
 
@@ -29,7 +29,7 @@ enum uctx_access uctx_access(const ucontext_t *uc)
 	return (esr & ESR_WNR) ? UCTX_WRITE : UCTX_READ;
 }
 
-void uctx_to_frame(const ucontext_t *uc, struct trap_frame *tf)
+void hosted_uctx_to_frame(const ucontext_t *uc, struct trap_frame *tf)
 {
 	tf->pc = uc->uc_mcontext.pc;
 	tf->sp = uc->uc_mcontext.sp;
@@ -38,7 +38,7 @@ void uctx_to_frame(const ucontext_t *uc, struct trap_frame *tf)
 	tf->arg1 = uc->uc_mcontext.regs[1];
 }
 
-void uctx_from_frame(ucontext_t *uc, const struct trap_frame *tf)
+void hosted_uctx_from_frame(ucontext_t *uc, const struct trap_frame *tf)
 {
 	uc->uc_mcontext.pc = tf->pc;
 	uc->uc_mcontext.sp = tf->sp;

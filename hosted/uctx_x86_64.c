@@ -6,7 +6,7 @@
 #define PF_WRITE	(1u << 1)
 #define PF_INSN		(1u << 4)
 
-enum uctx_access uctx_access(const ucontext_t *uc)
+enum hosted_uctx_access hosted_uctx_access(const ucontext_t *uc)
 {
 	greg_t err = uc->uc_mcontext.gregs[REG_ERR];
 
@@ -15,7 +15,7 @@ enum uctx_access uctx_access(const ucontext_t *uc)
 	return (err & PF_WRITE) ? UCTX_WRITE : UCTX_READ;
 }
 
-void uctx_to_frame(const ucontext_t *uc, struct trap_frame *tf)
+void hosted_uctx_to_frame(const ucontext_t *uc, struct trap_frame *tf)
 {
 	const greg_t *g = uc->uc_mcontext.gregs;
 
@@ -26,7 +26,7 @@ void uctx_to_frame(const ucontext_t *uc, struct trap_frame *tf)
 	tf->arg1 = (uintptr_t)g[REG_RSI];
 }
 
-void uctx_from_frame(ucontext_t *uc, const struct trap_frame *tf)
+void hosted_uctx_from_frame(ucontext_t *uc, const struct trap_frame *tf)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
 

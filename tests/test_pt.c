@@ -77,19 +77,19 @@ static struct model model;
 static int random_ops(void *arg)
 {
 	const unsigned steps = 10000;
-	uint64_t seed = 0x9e3779b97f4a7c15ull ^ vm_boot_mode, rng = seed;
+	uint64_t seed = 0x9e3779b97f4a7c15ull ^ kernel_paging_mode(), rng = seed;
 	uint64_t before = vm_free_frames();
 	unsigned done[3] = { 0 };
 	struct pt pt;
 
 	(void)arg;
 	cr_log_info("seed %#llx", (unsigned long long)seed);
-	cr_assert_eq(pt_create(&pt, vm_boot_mode), 0);
-	model.mode = vm_boot_mode;
+	cr_assert_eq(pt_create(&pt, kernel_paging_mode()), 0);
+	model.mode = kernel_paging_mode();
 	model.n = 0;
 	for (unsigned step = 0; step < steps; step++) {
 		/* Frames need not exist for the walker: any 1 GiB-aligned span. */
-		struct model_op op = model_gen(vm_boot_mode, &rng, false, 1ull << 40,
+		struct model_op op = model_gen(kernel_paging_mode(), &rng, false, 1ull << 40,
 					       64 * PT_SIZE_1G);
 		int want, got;
 
@@ -122,9 +122,9 @@ static int random_ops(void *arg)
 		  "maps %u unmaps %u protects %u", done[MODEL_MAP], done[MODEL_UNMAP],
 		  done[MODEL_PROTECT]);
 	/* Unmapping both halves whole leaves nothing but the root. */
-	cr_assert_eq(pt_unmap(&pt, 0, 1ull << (pt_va_bits(vm_boot_mode) - 1)), 0);
-	cr_assert_eq(pt_unmap(&pt, -(1ull << (pt_va_bits(vm_boot_mode) - 1)),
-			      1ull << (pt_va_bits(vm_boot_mode) - 1)), 0);
+	cr_assert_eq(pt_unmap(&pt, 0, 1ull << (pt_va_bits(kernel_paging_mode()) - 1)), 0);
+	cr_assert_eq(pt_unmap(&pt, -(1ull << (pt_va_bits(kernel_paging_mode()) - 1)),
+			      1ull << (pt_va_bits(kernel_paging_mode()) - 1)), 0);
 	cr_assert_eq(vm_free_frames(), before - 1);
 	pt_destroy(&pt);
 	cr_assert_eq(vm_free_frames(), before);
@@ -201,13 +201,13 @@ static int unmap_frees_tables(void *arg)
 	uint64_t empty;
 
 	(void)arg;
-	cr_assert_eq(pt_create(&pt, vm_boot_mode), 0);
+	cr_assert_eq(pt_create(&pt, kernel_paging_mode()), 0);
 	empty = vm_free_frames();
 	cr_assert_eq(pt_map(&pt, va, 1ull << 32, 2 * PT_SIZE_4K, PTE_R, PT_SIZE_4K), 0);
-	cr_assert_eq(vm_free_frames(), empty - (pt_levels(vm_boot_mode) - 1),
+	cr_assert_eq(vm_free_frames(), empty - (pt_levels(kernel_paging_mode()) - 1),
 		     "one table per level below the root");
 	cr_assert_eq(pt_unmap(&pt, va, PT_SIZE_4K), 0);
-	cr_assert_eq(vm_free_frames(), empty - (pt_levels(vm_boot_mode) - 1),
+	cr_assert_eq(vm_free_frames(), empty - (pt_levels(kernel_paging_mode()) - 1),
 		     "still one page mapped");
 	cr_assert_eq(pt_unmap(&pt, va + PT_SIZE_4K, PT_SIZE_4K), 0);
 	cr_assert_eq(vm_free_frames(), empty, "empty tables freed");

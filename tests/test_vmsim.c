@@ -195,19 +195,19 @@ static struct model cur, shown;
 static int random_ops(void *arg)
 {
 	const unsigned steps = 3000;
-	uint64_t seed = 0x243f6a8885a308d3ull ^ vm_boot_mode, rng = seed;
+	uint64_t seed = 0x243f6a8885a308d3ull ^ kernel_paging_mode(), rng = seed;
 	unsigned zero_call_flushes = 0, done = 0;
-	struct as *as = new_space(vm_boot_mode), *other = new_space(vm_boot_mode);
+	struct as *as = new_space(kernel_paging_mode()), *other = new_space(kernel_paging_mode());
 	paddr_t pool;
 
 	(void)arg;
 	cr_log_info("seed %#llx", (unsigned long long)seed);
 	/* Leaf frames come from one 1 GiB block, so every leaf size fits. */
 	cr_assert_eq(frame_alloc(18, &pool), 0, "no 1 GiB block free");
-	cur.mode = shown.mode = vm_boot_mode;
+	cur.mode = shown.mode = kernel_paging_mode();
 	cur.n = shown.n = 0;
 	for (unsigned step = 0; step < steps; step++) {
-		struct model_op op = model_gen(vm_boot_mode, &rng, false, pool, PT_SIZE_1G);
+		struct model_op op = model_gen(kernel_paging_mode(), &rng, false, pool, PT_SIZE_1G);
 		vaddr_t probe[MAX_PROBES];
 		unsigned np;
 		uint64_t calls;
@@ -288,7 +288,7 @@ Test(vmsim, window_matches_model_after_each_flush_sv57, .timeout = 120)
 
 static int coalesced_calls(void *arg)
 {
-	struct as *as = new_space(vm_boot_mode), *other = new_space(vm_boot_mode);
+	struct as *as = new_space(kernel_paging_mode()), *other = new_space(kernel_paging_mode());
 	struct pt *pt = as_pt(as);
 	paddr_t big, pages;
 	uint64_t calls;
@@ -353,7 +353,7 @@ Test(vmsim, flushes_coalesce_and_skip_unchanged_sv57) { vm_boot(PT_SV57, 2ull <<
 
 static int beyond_window(void *arg)
 {
-	struct as *as = new_space(vm_boot_mode);
+	struct as *as = new_space(kernel_paging_mode());
 	struct vmsim_leaf leaf;
 	paddr_t frame;
 	uint64_t calls;
@@ -368,7 +368,7 @@ static int beyond_window(void *arg)
 	cr_assert_eq(as_map(as, 100 * VMSIM_WINDOW_SIZE, frame, PT_SIZE_4K, PTE_R, PT_SIZE_4K), 0);
 	hal_mmu_flush(as_asid(as), 0, 0);
 	cr_assert_eq(mmap_calls(), calls, "a mapping beyond the window reached the host");
-	cr_assert_eq(vmsim_walk(as_pt(as)->root, vm_boot_mode, VMSIM_WINDOW_SIZE + 8, &leaf), 0);
+	cr_assert_eq(vmsim_walk(as_pt(as)->root, kernel_paging_mode(), VMSIM_WINDOW_SIZE + 8, &leaf), 0);
 	cr_assert_eq(leaf.pa, frame);
 	/* The last page of the window is mirrored, the next is not. */
 	cr_assert_eq(as_map(as, VMSIM_WINDOW_SIZE - PT_SIZE_4K, frame, PT_SIZE_4K, PTE_R,
@@ -392,7 +392,7 @@ Test(vmsim, mappings_beyond_the_window_are_not_mirrored_sv57)
 
 static int stale_until_flush(void *arg)
 {
-	struct as *as = new_space(vm_boot_mode);
+	struct as *as = new_space(kernel_paging_mode());
 	paddr_t a, b;
 	uint64_t got;
 
@@ -431,7 +431,7 @@ Test(vmsim, old_mapping_stays_until_the_flush) { vm_boot(PT_SV39, 64u << 20, sta
 static int fault_causes(void *arg)
 {
 	const vaddr_t ro = 3 * PT_SIZE_2M, none = 5 * PT_SIZE_2M, code = 7 * PT_SIZE_2M;
-	struct as *as = new_space(vm_boot_mode);
+	struct as *as = new_space(kernel_paging_mode());
 	uint8_t *window = as_ptr(as, 0);
 	paddr_t frame, text;
 	uint16_t asid;
@@ -483,11 +483,11 @@ static int lazy_pages(void *arg)
 
 	(void)arg;
 	/* Let the heap take the frames a space's bookkeeping needs first. */
-	as = new_space(vm_boot_mode);
+	as = new_space(kernel_paging_mode());
 	cr_assert_eq(as_reserve_lazy(as, 0, PT_SIZE_4K, PTE_R), 0);
 	as_destroy(as);
 	free0 = vm_free_frames();
-	as = new_space(vm_boot_mode);
+	as = new_space(kernel_paging_mode());
 	p = as_ptr(as, base + PT_SIZE_4K);
 	q = as_ptr(as, base + 6 * PT_SIZE_4K);
 	cr_assert_eq(as_reserve_lazy(as, base, 8 * PT_SIZE_4K, PTE_R | PTE_W), 0);

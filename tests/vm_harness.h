@@ -1,17 +1,15 @@
 /*
  * vm_harness.h - what the paging tests (test_pt.c, test_vmsim.c) share
- * beyond harness.h: booting one hart in a given paging mode, remembered for
- * the test body, and counting free frames.
+ * beyond harness.h: booting one hart in a given paging mode (the body
+ * reads it back with kernel_paging_mode()), and counting free frames.
  */
 #ifndef K23_TESTS_VM_HARNESS_H
 #define K23_TESTS_VM_HARNESS_H
 
 #include <stdint.h>
+#include "../kernel/boot.h"
 #include "../kernel/frame.h"
 #include "harness.h"
-
-/* The paging mode of the machine the running test booted (vm_boot). */
-static unsigned vm_boot_mode;
 
 /* Boot one hart with `memory` bytes of RAM in paging mode `mode`
  * (PT_SV39/48/57) and run body on it (harness_run). */
@@ -20,7 +18,6 @@ static inline void vm_boot(unsigned mode, uint64_t memory, int (*body)(void *))
 	struct hosted_config cfg = harness_config(1, memory);
 
 	cfg.paging = mode;
-	vm_boot_mode = mode;
 	harness_run(&cfg, body);
 }
 

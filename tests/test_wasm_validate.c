@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "jit/wasm_internal.h"
 #include "kernel/kerr.h"
 #include "wasm_builder.h"
 
@@ -196,4 +197,168 @@ Test(wasm_validate, code_after_the_final_end_is_malformed)
 	cr_expect(err.malformed && strstr(err.msg, "after the function's final"),
 	    "%s", err.msg);
 	cr_expect_eq(err.offset, w.len - 1);
+}
+
+/* -- Limits, on both validator paths ---------------------------------- */
+
+/*
+ * Decode mod[0..len) with the validator's fast path (jit_wasm_decode) and
+ * with its reference path alone: the two must agree on the verdict, the
+ * offset and the message.  Returns the verdict; err holds the fast path's
+ * error.
+ */
+static int decode_both(const uint8_t *mod, size_t len)
+{
+	struct jit_wasm_alloc a = { wb_alloc, wb_free, &heap };
+	struct jit_wasm_module *m;
+	struct jit_wasm_error ref_err;
+	int rf, rr;
+
+	rf = jit_wasm_decode(mod, len, &a, &m, &err);
+	jit_wasm_free(m);
+	rr = jit_wasm_decode_with(mod, len, &a, &m, &ref_err, true);
+	jit_wasm_free(m);
+	cr_expect_eq(rf, rr, "fast path %d \"%s\", reference path %d \"%s\"",
+	    rf, rf ? err.msg : "", rr, rr ? ref_err.msg : "");
+	if (rf && rr) {
+		cr_expect_eq(err.offset, ref_err.offset);
+		cr_expect_str_eq(err.msg, ref_err.msg);
+	}
+	return rf;
+}
+
+/* A function of type [] -> [] with body[0..n) on both paths. */
+static int body_on_both_paths(const uint8_t *body, size_t n)
+{
+	size_t len;
+	uint8_t *mod = wb_big_func_module("", "", body, n, &len);
+	int rc = decode_both(mod, len);
+
+	free(mod);
+	return rc;
+}
+
+static size_t put_u32(uint8_t *p, uint32_t v)
+{
+	size_t n = 0;
+
+	do {
+		p[n] = v & 0x7f;
+		v >>= 7;
+		p[n] |= v ? 0x80 : 0;
+		n++;
+	} while (v);
+	return n;
+}
+
+/*
+ * block; i32.const 0; br_table with `labels` labels (all 0) and the
+ * default 0; nop; end: instructions follow the br_table, so a path that
+ * skipped the limit would go on past it.
+ */
+static int br_table_of(uint32_t labels)
+{
+	uint8_t *body = malloc(labels + 16), *p = body;
+	int rc;
+
+	*p++ = 0x00;
+	*p++ = 0x02;
+	*p++ = 0x40;
+	*p++ = 0x41;
+	*p++ = 0x00;
+	*p++ = 0x0e;
+	p += put_u32(p, labels);
+	memset(p, 0x00, labels + 1);
+	p += labels + 1;
+	*p++ = 0x01;
+	*p++ = 0x0b;
+	*p++ = 0x0b;
+	rc = body_on_both_paths(body, (size_t)(p - body));
+	free(body);
+	return rc;
+}
+
+Test(wasm_validate, br_table_over_the_label_limit_is_invalid_on_both_paths)
+{
+	cr_expect_eq(br_table_of(1100000), -K_EINVAL);
+	cr_expect_not(err.malformed);
+	cr_expect(strstr(err.msg, "br_table of 1100000 labels over the limit"),
+	    "%s", err.msg);
+	cr_expect_eq(br_table_of(JIT_WASM_MAX_BR_TABLE), 0, "%s", err.msg);
+	cr_expect_eq(br_table_of(JIT_WASM_MAX_BR_TABLE + 1), -K_EINVAL);
+}
+
+/* `depth` nested empty blocks inside the function's own frame. */
+static int nested_blocks(uint32_t depth)
+{
+	uint8_t *body = malloc(3 * (size_t)depth + 2), *p = body;
+	int rc;
+
+	*p++ = 0x00;
+	for (uint32_t i = 0; i < depth; i++) {
+		*p++ = 0x02;
+		*p++ = 0x40;
+	}
+	memset(p, 0x0b, depth + 1);
+	p += depth + 1;
+	rc = body_on_both_paths(body, (size_t)(p - body));
+	free(body);
+	return rc;
+}
+
+Test(wasm_validate, nesting_over_the_limit_is_invalid_on_both_paths)
+{
+	/* The function's frame counts as one of the open blocks. */
+	cr_expect_eq(nested_blocks(JIT_WASM_MAX_NESTING - 1), 0, "%s", err.msg);
+	cr_expect_eq(nested_blocks(JIT_WASM_MAX_NESTING), -K_EINVAL);
+	cr_expect(strstr(err.msg, "block nesting deeper than the limit"), "%s",
+	    err.msg);
+}
+
+/* `count` i32.const 0 then unreachable, which takes them all away. */
+static int operands(uint32_t count)
+{
+	uint8_t *body = malloc(2 * (size_t)count + 3), *p = body;
+	int rc;
+
+	*p++ = 0x00;
+	for (uint32_t i = 0; i < count; i++) {
+		*p++ = 0x41;
+		*p++ = 0x00;
+	}
+	*p++ = 0x00;
+	*p++ = 0x0b;
+	rc = body_on_both_paths(body, (size_t)(p - body));
+	free(body);
+	return rc;
+}
+
+Test(wasm_validate, operands_over_the_limit_are_invalid_on_both_paths)
+{
+	cr_expect_eq(operands(JIT_WASM_MAX_OPERANDS), 0, "%s", err.msg);
+	cr_expect_eq(operands(JIT_WASM_MAX_OPERANDS + 1), -K_EINVAL);
+	cr_expect(strstr(err.msg, "operand stack deeper than the limit"), "%s",
+	    err.msg);
+}
+
+/* One group of `count` i32 locals, read by local.get at the last one. */
+static int locals(uint32_t count)
+{
+	uint8_t body[32], *p = body;
+
+	*p++ = 0x01;
+	p += put_u32(p, count);
+	*p++ = 0x7f;
+	*p++ = 0x20;
+	p += put_u32(p, count - 1);
+	*p++ = 0x1a;
+	*p++ = 0x0b;
+	return body_on_both_paths(body, (size_t)(p - body));
+}
+
+Test(wasm_validate, locals_over_the_limit_are_invalid_on_both_paths)
+{
+	cr_expect_eq(locals(JIT_WASM_MAX_LOCALS), 0, "%s", err.msg);
+	cr_expect_eq(locals(JIT_WASM_MAX_LOCALS + 1), -K_EINVAL);
+	cr_expect(strstr(err.msg, "too many locals"), "%s", err.msg);
 }

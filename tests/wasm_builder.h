@@ -125,6 +125,38 @@ static inline size_t wb_func_module(struct wb *w, const char *params,
 	return wb_func_module_with(w, params, results, NULL, 0, body, n);
 }
 
+/*
+ * The module of wb_func_module() for bodies of any size (struct wb holds
+ * 128 KiB): malloc'd, its length in *len; the caller frees it.
+ */
+static inline uint8_t *wb_big_func_module(const char *params,
+					  const char *results,
+					  const uint8_t *body, size_t n,
+					  size_t *len)
+{
+	struct wb *head = calloc(1, sizeof(*head));
+	struct wb *sizes = calloc(1, sizeof(*sizes));
+	uint8_t *mod;
+
+	wb_header(head);
+	wb_type_section(head, params, results);
+	wb_section(head, 3, WB_BYTES(0x01, 0x00));
+	/* Code section: one entry of n bytes, both sizes as LEB128. */
+	wb_u32(sizes, 1);
+	wb_u32(sizes, (uint32_t)n);
+	wb_byte(head, 10);
+	wb_u32(head, (uint32_t)(sizes->len + n));
+	*len = head->len + sizes->len + n;
+	if (!(mod = malloc(*len)))
+		abort();
+	memcpy(mod, head->buf, head->len);
+	memcpy(mod + head->len, sizes->buf, sizes->len);
+	memcpy(mod + head->len + sizes->len, body, n);
+	free(head);
+	free(sizes);
+	return mod;
+}
+
 /* An allocator that counts, and fails from allocation number fail_at on. */
 struct wb_heap {
 	size_t live_bytes, peak_bytes;

@@ -13,10 +13,9 @@
  *              block on the buddy list of its order, a frame in one hart's
  *              cache (order 0), or an allocated block.  The state byte of
  *              the block's first frame (its head) is ST_FREE or ST_ALLOC
- *              with the order (a cached frame is ST_ALLOC | 0: the buddy
- *              system lent it to the cache); every other frame of the block
- *              is ST_TAIL.  Frames holding the state map are ST_RESERVED
- *              and never handed out.
+ *              with the order, or ST_CACHED for a frame in a cache; every
+ *              other frame of the block is ST_TAIL.  Frames holding the
+ *              state map are ST_RESERVED and never handed out.
  * INV-FRAME-2  A block of order k starts at a physical address aligned to
  *              FRAME_SIZE << k and lies inside the managed part of one
  *              region.
@@ -32,22 +31,33 @@
  *              mark (FRAME_POISON ^ its address) in the word after its list
  *              links (struct frame_link.poison).  Handing a block out checks
  *              the mark, panicking if a freed frame was written, and clears
- *              it; frame_free() finding the mark on an ST_ALLOC block panics
- *              (a double free into a cache).  In full poisoning builds the
- *              rest of the freed block is poison too.
- * INV-FRAME-6  The buddy lists, nfree[] and the state map change only under
- *              frame.lock.  A hart's cache changes only on that hart with
- *              its interrupts disabled.  The common alloc/free takes no
- *              lock and writes only the hart's cache and the frame itself,
- *              never the shared state map: two harts cycling neighbouring
- *              frames would otherwise bounce a map cache line between them.
+ *              it.  In full poisoning builds the rest of the freed block is
+ *              poison too.  The mark only ever accuses a write after free:
+ *              an allocated frame's contents are its owner's (a guest's,
+ *              for guest memory), and no decision rests on them.
+ * INV-FRAME-6  The buddy lists and nfree[] change only under frame.lock, and
+ *              so does the state map, with one exception: a frame moving
+ *              between a hart's cache and its caller (ST_CACHED <->
+ *              ST_ALLOC | 0) has its own state byte written by that hart
+ *              without the lock.  Both values mean "not free" to the lock
+ *              holder's coalescing, which is all it reads of such a frame.
+ *              A hart's cache changes only on that hart with its interrupts
+ *              disabled.  The common alloc/free takes no lock and writes
+ *              only the hart's cache, the frame and its state byte.  That
+ *              byte shares a cache line with 63 neighbours another hart may
+ *              be cycling (bench_frame's allharts figure watches the cost);
+ *              it is paid because the byte, unlike the frame, cannot be
+ *              written by the frame's owner (INV-FRAME-8).
  * INV-FRAME-7  frame_alloc(k) fails with -K_ENOMEM only when no block of
  *              order >= k is on the lists and (order 0) the caller's cache
  *              is empty: exactly the free frames in blocks of order >= k
  *              can be allocated, none is lost to the allocator itself.
  * INV-FRAME-8  frame_free() checks order, region, alignment and that the
  *              head is an allocated block of that order before changing
- *              anything; a violation panics naming frame_free.
+ *              anything; a violation panics naming frame_free.  All of it
+ *              is read from the state map, which no owner of a frame can
+ *              write: a double free is found there (ST_FREE, ST_CACHED or
+ *              a tail of a free block), never from the frame's contents.
  *
  * Assumption A-FRAME-1: the direct map is linear within each region
  * (hal_phys_to_virt(base + x) == hal_phys_to_virt(base) + x), which the
@@ -73,6 +83,7 @@
 #define ST_RESERVED	0x20	/* bookkeeping: the state map itself */
 #define ST_FREE		0x40	/* | order: head of a block on a buddy list */
 #define ST_ALLOC	0x80	/* | order: head of an allocated block */
+#define ST_CACHED	0xc0	/* an order-0 frame in a hart's cache */
 #define ST_KIND		0xc0
 #define ST_ORDER	0x1f
 _Static_assert(FRAME_MAX_ORDER < ST_RESERVED, "orders must fit below ST_RESERVED");
@@ -305,7 +316,7 @@ static void cache_refill(struct frame_cache *c)
 	paddr_t pa;
 
 	spin_lock(&frame.lock);
-	while (n < FRAME_CACHE_BATCH && buddy_take(0, ST_ALLOC | 0, &pa) == 0)
+	while (n < FRAME_CACHE_BATCH && buddy_take(0, ST_CACHED, &pa) == 0)
 		c->slot[n++] = pa;
 	spin_unlock(&frame.lock);
 	atomic_store_explicit(&c->count, n, memory_order_relaxed);
@@ -346,6 +357,7 @@ static int cache_alloc(paddr_t *pa)
 	r = region_of(p);
 	hal_irq_restore(s);
 	claim_block(r, p);
+	state_set(r, p, ST_ALLOC | 0);
 	*pa = p;
 	return 0;
 }
@@ -494,6 +506,9 @@ static _Noreturn void bad_free(const struct frame_region *r, paddr_t pa, unsigne
 
 	if ((st & ST_KIND) == ST_FREE)
 		k23_panic("frame_free: double free of %#llx (order %u)", a, order);
+	if (st == ST_CACHED)
+		k23_panic("frame_free: double free of %#llx (order %u, in a hart cache)",
+			  a, order);
 	if ((st & ST_KIND) == ST_ALLOC)
 		k23_panic("frame_free: %#llx freed as order %u, allocated as order %u",
 			  a, order, st & ST_ORDER);
@@ -523,11 +538,9 @@ void frame_free(paddr_t pa, unsigned order)
 	st = state_get(r, pa);
 	if (unlikely(st != (ST_ALLOC | order)))
 		bad_free(r, pa, order, st);
-	if (unlikely(link_of(r, pa)->poison == free_mark(pa)))
-		k23_panic("frame_free: double free of %#llx (order %u, in a hart cache)",
-			  (unsigned long long)pa, order);
 	poison_block(r, pa, order);
 	if (likely(order == 0)) {
+		state_set(r, pa, ST_CACHED);
 		cache_free(r, pa);
 		return;
 	}

@@ -30,7 +30,9 @@ int frame_init(void);
 int frame_alloc(unsigned order, paddr_t *pa);
 
 /* Free a block from frame_alloc() with the same order.  Panics on a
- * double free or a misaligned/foreign address. */
+ * double free or a misaligned/foreign address, judged from the allocator's
+ * own state: the block's contents (a guest's, for guest memory) can hold
+ * anything. */
 void frame_free(paddr_t pa, unsigned order);
 
 struct frame_stats {
@@ -50,8 +52,8 @@ void frame_drain_caches(void);
 
 /*
  * The allocated block containing pa: its first frame and its order.
- * Returns 0, or -K_ENOENT when pa is in no allocated block (free,
- * reserved or not RAM; a frame in a hart cache counts as allocated).
+ * Returns 0, or -K_ENOENT when pa is in no allocated block (free, also
+ * in a hart cache; reserved; or not RAM).
  * Lets kfree() find a slab from an object address.
  */
 int frame_lookup(paddr_t pa, paddr_t *head, unsigned *order);

@@ -314,6 +314,42 @@ Test(frame, lookup_finds_the_allocated_block_of_any_address)
 	harness_boot(1, 16u << 20, lookup_finds_the_block_of_any_address);
 }
 
+/*
+ * Guests own frames and write what they like into them; freeing such a
+ * frame must not depend on its contents (INV-FRAME-8).  The word the
+ * allocator once took as proof of a double free - the free mark at offset
+ * 16, FRAME_POISON ^ pa (frame.c) - is guessable, so a guest could plant
+ * it and make the kernel panic on unmap.
+ */
+#define OLD_FREE_MARK(pa)	(0x6b6b6b6b6b6b6b6bull ^ (pa))
+
+static int planted_free_mark_is_just_data(void *arg)
+{
+	static const unsigned orders[] = { 0, 0, 3 };
+	struct mm_snapshot before;
+	paddr_t pa[3], again;
+
+	(void)arg;
+	mm_snapshot(&before);
+	for (unsigned i = 0; i < 3; i++) {
+		cr_assert_eq(frame_alloc(orders[i], &pa[i]), 0);
+		*block_word(pa[i], 16) = OLD_FREE_MARK(pa[i]);
+	}
+	for (unsigned i = 0; i < 3; i++)
+		frame_free(pa[i], orders[i]);
+	/* Both order-0 frames went to this hart's cache and come back out. */
+	cr_assert_eq(frame_alloc(0, &again), 0);
+	cr_assert(again == pa[0] || again == pa[1]);
+	frame_free(again, 0);
+	mm_expect_snapshot(&before, "after freeing frames holding the free mark");
+	return 0;
+}
+
+Test(frame, a_frame_holding_its_free_mark_is_freed_without_a_panic)
+{
+	harness_boot(2, 16u << 20, planted_free_mark_is_just_data);
+}
+
 /* -- Misuse panics naming the function (INV-FRAME-5/8) -------------------- */
 
 /*
@@ -337,6 +373,26 @@ static int double_free_0(void *arg)
 Test(frame, double_free_of_a_cached_frame_panics)
 {
 	mm_expect_panic(double_free_0, "frame_free: double free of");
+}
+
+/* The second free of a cached frame whose mark a stale pointer wiped:
+ * the state map, not the contents, says the frame is already free. */
+static int double_free_wiped(void *arg)
+{
+	paddr_t pa;
+
+	(void)arg;
+	if (frame_alloc(0, &pa) < 0)
+		return 1;
+	frame_free(pa, 0);
+	*block_word(pa, 16) = 0;
+	frame_free(pa, 0);
+	return 0;
+}
+
+Test(frame, double_free_of_a_cached_frame_with_its_mark_wiped_panics)
+{
+	mm_expect_panic(double_free_wiped, "frame_free: double free of");
 }
 
 static int double_free_merged(void *arg)

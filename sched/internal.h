@@ -48,12 +48,12 @@ struct sched_task {
 	bool pinned;
 	bool idle;			/* a hart's idle loop, not a task */
 	_Atomic uint64_t id;		/* unique; read by stale-handle checks */
+	_Atomic uint64_t join_key;	/* id until a joiner claims it: JOIN_TAKEN */
 	char name[SCHED_NAME_MAX];
 	sched_fn fn;
 	void *arg;
 	intptr_t exit_value;		/* join_lock */
 	struct spinlock join_lock;
-	bool joined;			/* join_lock */
 	struct sched_waitq joinq;	/* join_lock */
 	/* Sleeping (its hart's lock): a pairing heap of deadlines. */
 	uint64_t deadline;
@@ -63,6 +63,9 @@ struct sched_task {
 	unsigned stack_order;
 	struct san_ctx san;
 };
+
+/* join_key once a joiner has claimed the task: never an id. */
+#define JOIN_TAKEN	UINT64_MAX
 
 #define SCHED_STACK_BYTES(order)	((size_t)HAL_PAGE_SIZE << (order))
 

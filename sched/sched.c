@@ -663,7 +663,6 @@ int sched_spawn(sched_task_t *out, sched_fn fn, void *arg, const struct sched_at
 	atomic_store_explicit(&t->on_cpu, false, memory_order_relaxed);
 	t->idle = false;
 	t->exit_value = 0;
-	t->joined = false;
 	sched_waitq_init(&t->joinq);
 	for (unsigned k = 0; k < SCHED_TLS_SLOTS; k++)
 		t->tls[k] = NULL;
@@ -685,6 +684,8 @@ int sched_spawn(sched_task_t *out, sched_fn fn, void *arg, const struct sched_at
 		h = attr->hart >= 0 ? &harts[attr->hart] : self;
 	/* Ids: a per-hart counter with the hart in the low bits. */
 	atomic_store_explicit(&t->id, (self->next_id++ << 6) | self->id, memory_order_relaxed);
+	atomic_store_explicit(&t->join_key, atomic_load_explicit(&t->id, memory_order_relaxed),
+			      memory_order_relaxed);
 	t->hart = h->id;
 	STAT_INC(self, spawned);
 	spin_lock(&h->lock);
@@ -776,21 +777,49 @@ static struct sched_task *handle_task(sched_task_t ht, const char *what)
 	return t;
 }
 
+/*
+ * Become the only joiner of the task ht names, or panic.  One
+ * compare-and-swap of the join key both checks and claims: checking the
+ * id and then taking the join lock would leave a gap in which a second
+ * joiner, past the check, stalls while the task is joined and its record
+ * reused, then claims the new task.  The key holds the id only until a
+ * joiner claims the task, and a reused record gets a new id, so a second
+ * join and a stale handle both fail the swap.  Only its atomicity matters:
+ * the join lock orders the rest with the exit.
+ */
+static struct sched_task *join_claim(struct sched_task *self, sched_task_t ht)
+{
+	struct sched_task *t = ht.task;
+	uint64_t key = ht.id;
+	char name[SCHED_NAME_MAX];
+
+	if (t == self && atomic_load_explicit(&self->id, memory_order_relaxed) == ht.id)
+		k23_panic("sched_join: task '%s' (#%llu) joins itself", t->name,
+			  (unsigned long long)ht.id);
+	if (t && atomic_compare_exchange_strong_explicit(&t->join_key, &key, JOIN_TAKEN,
+							 memory_order_relaxed,
+							 memory_order_relaxed))
+		return t;
+	if (t && key == JOIN_TAKEN && atomic_load_explicit(&t->id, memory_order_relaxed) == ht.id) {
+		/* A copy cut to size: a reuse of the record racing this
+		 * message may garble the name, never unterminate it. */
+		kmemcpy(name, t->name, sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+		k23_panic("sched_join: task '%s' (#%llu) joined twice (now by '%s')",
+			  name, (unsigned long long)ht.id, self->name);
+	}
+	k23_panic("sched_join: stale handle: task #%llu no longer exists (already joined)",
+		  (unsigned long long)ht.id);
+}
+
 void sched_join(sched_task_t ht, intptr_t *value)
 {
 	struct sched_task *self = current_task("sched_join");
-	struct sched_task *t = handle_task(ht, "sched_join");
+	struct sched_task *t = join_claim(self, ht);
 	struct sched_hart *h;
 	hal_irqstate_t s;
 
-	if (t == self)
-		k23_panic("sched_join: task '%s' (#%llu) joins itself", t->name,
-			  (unsigned long long)ht.id);
 	s = spin_lock_irqsave(&t->join_lock);
-	if (t->joined)
-		k23_panic("sched_join: task '%s' (#%llu) joined twice (now by '%s')",
-			  t->name, (unsigned long long)ht.id, self->name);
-	t->joined = true;
 	if (atomic_load_explicit(&t->state, memory_order_acquire) != TASK_DONE) {
 		/* As sched_waitq_wait(), but only the exit wakes a joiner, so
 		 * there is no need to take the join lock again afterwards. */

@@ -105,8 +105,9 @@ int sched_spawn(sched_task_t *out, sched_fn fn, void *arg,
 /*
  * Wait for t to finish and return its exit value in *value (may be NULL);
  * t's stack and record are then reused.  Every task must be joined exactly
- * once: a second join, a stale handle or a task joining itself panics
- * with the task's name.
+ * once: a second join (also one racing the first, from another hart), a
+ * stale handle or a task joining itself panics, naming the task (only by
+ * its id once its record has been reused).
  */
 void sched_join(sched_task_t t, intptr_t *value);
 

@@ -12,6 +12,7 @@
 #include "../kernel/frame.h"
 #include "../kernel/kerr.h"
 #include "../sched/chan.h"
+#include "../sched/internal.h"
 #include "../sched/sched.h"
 #include "../sched/stack.h"
 #include "../sched/sync.h"
@@ -296,6 +297,68 @@ Test(sched, joining_a_reused_handle_panics_as_stale)
 	cr_assert(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 125, "status %#x\n%s",
 		  o.status, o.out);
 	cr_assert(strstr(o.out, "sched_join: stale handle"), "%s", o.out);
+}
+
+/*
+ * A second joiner that passed a look at the handle and then had to wait for
+ * the task's join lock while the task was joined and its record reused by a
+ * new task must still panic, not join the new task.  The test holds the
+ * join lock (white box) to make that wait as long as it needs to be.
+ */
+static atomic_bool late_started;
+
+static intptr_t late_joiner(void *arg)
+{
+	atomic_store(&late_started, true);
+	sched_join(*(sched_task_t *)arg, NULL);
+	return 0;
+}
+
+static int join_across_reuse_body(void *arg)
+{
+	/* A bigger stack than the others: the late joiner must not take the
+	 * record it is about to join. */
+	struct sched_attr first = { .name = "first-life" };
+	struct sched_attr late = { .name = "late-joiner", .hart = 1, .pinned = true,
+				   .stack_size = 2 * SCHED_STACK_DEFAULT };
+	struct sched_attr second = { .name = "second-life" };
+	sched_task_t t, j, u;
+	struct sched_task *rec;
+	hal_irqstate_t s;
+	uint64_t until;
+
+	(void)arg;
+	if (sched_spawn(&t, nothing, NULL, &first))
+		return 1;
+	sched_join(t, NULL);
+	rec = t.task;
+	s = spin_lock_irqsave(&rec->join_lock);
+	if (sched_spawn(&j, late_joiner, &t, &late))
+		return 1;
+	while (!atomic_load(&late_started))
+		cpu_relax();
+	for (until = hal_time_mono_ns() + 20 * MS; hal_time_mono_ns() < until; )
+		cpu_relax();
+	/* This hart's stack cache hands the record out again. */
+	if (sched_spawn(&u, nothing, NULL, &second) || u.task != rec)
+		return 1;
+	spin_unlock_irqrestore(&rec->join_lock, s);
+	sched_join(j, NULL);
+	sched_join(u, NULL);
+	return 0;
+}
+
+Test(sched, a_second_join_waiting_across_the_reuse_of_the_record_panics)
+{
+	struct harness_outcome o;
+
+	harness_boot_child(&o, 2, CHILD_MEMORY, join_across_reuse_body);
+	cr_assert(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 125, "status %#x\n%s",
+		  o.status, o.out);
+	/* The late joiner panics: normally it finds the task joined; if its
+	 * hart was held up past the reuse, it finds the handle stale. */
+	cr_assert(strstr(o.out, "joined twice (now by 'late-joiner')") ||
+		  strstr(o.out, "sched_join: stale handle"), "%s", o.out);
 }
 
 static intptr_t closed_sender(void *arg)

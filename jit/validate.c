@@ -395,9 +395,8 @@ static bool immediates(struct vstate *v, const struct jit_op_info *oi)
 		return true;
 	case JIT_IMM_MEMARG:
 		return memarg(v, oi->arg);
-	case JIT_IMM_MEMLANE:
-		return memarg(v, oi->arg == 16 ? 0 : oi->arg == 8 ? 1 :
-		    oi->arg == 4 ? 2 : 3) && lane(v, oi->arg);
+	case JIT_IMM_MEMLANE:	/* one lane of a v128, 2^arg bytes wide */
+		return memarg(v, oi->arg) && lane(v, 16u >> oi->arg);
 	case JIT_IMM_MEMZERO:
 		return zero_byte(v);
 	case JIT_IMM_MEMCOPY:
@@ -760,12 +759,7 @@ static bool op_special(struct vstate *v, uint32_t nlocals, const uint8_t *locals
 /* Apply a generic instruction's signature. */
 static bool apply_sig(struct vstate *v, const struct jit_op_info *oi)
 {
-	const uint8_t pops[3] = {
-		(uint8_t)oi->pops, (uint8_t)(oi->pops >> 8),
-		(uint8_t)(oi->pops >> 16),
-	};
-
-	if (!pop_n(v, pops, oi->npop))
+	if (!pop_n(v, oi->pops, oi->npop))
 		return false;
 	return !oi->push || push(v, oi->push);
 }
@@ -849,11 +843,26 @@ static inline const uint8_t *skip_leb(const uint8_t *p, const uint8_t *end,
 }
 
 /*
+ * A memarg of a one-byte alignment no larger than 2^natural and an offset
+ * skip_leb() can pass, or NULL for step() to read.
+ */
+static inline const uint8_t *fast_memarg(const uint8_t *p, const uint8_t *end,
+					 unsigned natural)
+{
+	if (unlikely(p >= end || *p > natural))
+		return NULL;
+	return skip_leb(p + 1, end, 4);
+}
+
+/*
  * The fast loop: the instructions that make up most real code, checked
  * inline on local copies of the stacks when everything is in order.  Any
  * irregularity - an error, unreachable code, a multi-byte index, a growing
  * stack - rewinds to the instruction's first byte and lets step() decide,
- * so the rules and the messages live in one place.
+ * so the rules and the messages live in one place.  The limits too: the
+ * loop never grows a stack, and grow() never makes one larger than its
+ * limit, so only step() can take the operand or control stack past
+ * JIT_WASM_MAX_OPERANDS or JIT_WASM_MAX_NESTING and report it.
  */
 static bool validate_code(struct vstate *v, uint32_t nlocals,
 			  const uint8_t *locals)
@@ -861,42 +870,45 @@ static bool validate_code(struct vstate *v, uint32_t nlocals,
 	/*
 	 * Threaded dispatch (GNU labels as values): every handler ends in
 	 * its own indirect jump, which predicts far better than one shared
-	 * switch.  Opcodes without a handler here go to `slow`: the range
-	 * default is overridden on purpose.  br_table has no handler: its
-	 * label loop costs the same in op_br_table(), and there its limit
-	 * and rules exist once (a copy here once skipped the limit).
+	 * switch.  The table comes from wasm_ops.def: each one-byte opcode
+	 * goes to the handler of its shape (FAST_<shape>); the prefixed ones
+	 * share a slot at 0x100 that is never read, as their 0xfc and 0xfd
+	 * bytes reach `slow`.  SPECIAL instructions go to step() as well,
+	 * except the common ones: their handlers below override the shape's
+	 * on purpose.  br_table has none: its label loop costs the same in
+	 * op_br_table(), and there its limit and rules exist once (a copy
+	 * here once skipped the limit).
 	 */
+#define FAST_SPECIAL	&&slow
+#define FAST_NOP	&&nop
+#define FAST_CONST	&&constant
+#define FAST_UNARY	&&unary
+#define FAST_BINARY	&&binary
+#define FAST_LOAD	&&load
+#define FAST_STORE	&&store
+#define FAST_MEMORY	&&slow
+	/* The SIMD shapes: no one-byte opcode has them. */
+#define FAST_TERNARY	&&slow
+#define FAST_LANE	&&slow
+#define FAST_LOAD_LANE	&&slow
+#define FAST_STORE_LANE	&&slow
 #pragma GCC diagnostic push
 #ifdef __clang__
 #pragma GCC diagnostic ignored "-Winitializer-overrides"
 #else
 #pragma GCC diagnostic ignored "-Woverride-init"
 #endif
-	static const void *const dispatch[256] = {
-		[0 ... 255] = &&slow,
+	static const void *const dispatch[0x101] = {
+		[0 ... 0xff] = &&slow,
+#define OP(id, name, text, imm, lanes, sig, shape, access, traps) \
+		[(id) < 0x100 ? (id) : 0x100] = FAST_##shape,
+#include "jit/wasm_ops.def"
+#undef OP
 		[JIT_OP_LOCAL_GET] = &&local_get,
 		[JIT_OP_LOCAL_SET] = &&local_set,
 		[JIT_OP_LOCAL_TEE] = &&local_set,
 		[JIT_OP_GLOBAL_GET] = &&global_get,
 		[JIT_OP_GLOBAL_SET] = &&global_set,
-		[JIT_OP_I32_CONST] = &&int_const,
-		[JIT_OP_I64_CONST] = &&int_const,
-		[JIT_OP_I32_LOAD ... JIT_OP_I64_STORE32] = &&memory,
-		/* The numeric instructions by shape (wasm_ops.def 0x45-0xc4). */
-		[JIT_OP_I32_EQZ] = &&unary,
-		[JIT_OP_I64_EQZ] = &&unary,
-		[JIT_OP_I32_CLZ ... JIT_OP_I32_POPCNT] = &&unary,
-		[JIT_OP_I64_CLZ ... JIT_OP_I64_POPCNT] = &&unary,
-		[JIT_OP_F32_ABS ... JIT_OP_F32_SQRT] = &&unary,
-		[JIT_OP_F64_ABS ... JIT_OP_F64_SQRT] = &&unary,
-		[JIT_OP_I32_WRAP_I64 ... JIT_OP_I64_EXTEND32_S] = &&unary,
-		[JIT_OP_I32_EQ ... JIT_OP_I32_GE_U] = &&binary,
-		[JIT_OP_I64_EQ ... JIT_OP_F64_GE] = &&binary,
-		[JIT_OP_I32_ADD ... JIT_OP_I32_ROTR] = &&binary,
-		[JIT_OP_I64_ADD ... JIT_OP_I64_ROTR] = &&binary,
-		[JIT_OP_F32_ADD ... JIT_OP_F32_COPYSIGN] = &&binary,
-		[JIT_OP_F64_ADD ... JIT_OP_F64_COPYSIGN] = &&binary,
-		[JIT_OP_NOP] = &&nop,
 		[JIT_OP_DROP] = &&drop,
 		[JIT_OP_CALL] = &&call,
 		[JIT_OP_BLOCK] = &&block,
@@ -909,6 +921,18 @@ static bool validate_code(struct vstate *v, uint32_t nlocals,
 		[JIT_OP_RETURN] = &&branch,
 	};
 #pragma GCC diagnostic pop
+#undef FAST_SPECIAL
+#undef FAST_NOP
+#undef FAST_CONST
+#undef FAST_UNARY
+#undef FAST_BINARY
+#undef FAST_LOAD
+#undef FAST_STORE
+#undef FAST_MEMORY
+#undef FAST_TERNARY
+#undef FAST_LANE
+#undef FAST_LOAD_LANE
+#undef FAST_STORE_LANE
 	struct jit_wasm_decoder *d = v->d;
 	const struct jit_wasm_module *m = v->m;
 	const uint8_t *p = v->r.p, *end = v->r.end, *at = p, *q;
@@ -963,30 +987,32 @@ global_set:
 	p = q;
 	n--;
 	DISPATCH();
-int_const:
-	q = skip_leb(p, end, op == JIT_OP_I32_CONST ? 4 : 9);
+constant:	/* i32.const, i64.const; the floats' raw bytes go to step() */
+	oi = &jit_wasm_ops[op];
+	if (unlikely(oi->imm != JIT_IMM_I32 && oi->imm != JIT_IMM_I64))
+		goto slow;
+	q = skip_leb(p, end, oi->imm == JIT_IMM_I32 ? 4 : 9);
 	if (unlikely(!q || n >= cap))
 		goto slow;
 	p = q;
-	vals[n++] = op == JIT_OP_I32_CONST ? JIT_I32 : JIT_I64;
+	vals[n++] = oi->push;
 	PUSHED();
 	DISPATCH();
-memory:
-	/* memarg: align (one byte) then the offset, a u32. */
+load:
 	oi = &jit_wasm_ops[op];
-	if (unlikely(!has_mem || p >= end || *p > oi->arg))
+	if (unlikely(!has_mem || !(q = fast_memarg(p, end, oi->arg))))
 		goto slow;
-	q = skip_leb(p + 1, end, 4);
-	if (unlikely(!q))
-		goto slow;
-	if (op >= JIT_OP_I32_STORE)
-		goto binary_at;
 	goto unary_at;
+store:
+	oi = &jit_wasm_ops[op];
+	if (unlikely(!has_mem || !(q = fast_memarg(p, end, oi->arg))))
+		goto slow;
+	goto binary_at;
 unary:
 	oi = &jit_wasm_ops[op];
 	q = p;
 unary_at:
-	if (unlikely(n <= height || vals[n - 1] != oi->pops))
+	if (unlikely(n <= height || vals[n - 1] != oi->pops[0]))
 		goto slow;
 	p = q;
 	vals[n - 1] = oi->push;
@@ -994,9 +1020,9 @@ unary_at:
 binary:
 	oi = &jit_wasm_ops[op];
 	q = p;
-binary_at:
-	if (unlikely(n - height < 2 || vals[n - 2] != (uint8_t)oi->pops ||
-	    vals[n - 1] != (uint8_t)(oi->pops >> 8)))
+binary_at:	/* and stores, which push nothing */
+	if (unlikely(n - height < 2 || vals[n - 2] != oi->pops[0] ||
+	    vals[n - 1] != oi->pops[1]))
 		goto slow;
 	p = q;
 	n -= 2;

@@ -33,7 +33,7 @@ enum jit_valtype {
 
 /* Every instruction, from wasm_ops.def: JIT_OP_I32_ADD = 0x6a, ... */
 enum jit_op {
-#define OP(id, name, text, imm, arg, sig) JIT_OP_##name = (id),
+#define OP(id, name, ...) JIT_OP_##name = (id),
 #include "jit/wasm_ops.def"
 #undef OP
 	JIT_OP_LIMIT = 0x300,

@@ -63,19 +63,43 @@ enum jit_imm {
 	JIT_IMM_LANE,
 };
 
+/* What an instruction does with the operand stack (wasm_ops.def's shape). */
+enum jit_shape {
+	JIT_SHAPE_SPECIAL,	/* rules of its own */
+	JIT_SHAPE_NOP,
+	JIT_SHAPE_CONST,	/* pushes its immediate */
+	JIT_SHAPE_UNARY,	/* operand -> result, no immediate */
+	JIT_SHAPE_BINARY,	/* two operands -> result, no immediate */
+	JIT_SHAPE_TERNARY,	/* three operands -> result, no immediate */
+	JIT_SHAPE_LANE,		/* SIMD operators whose immediate picks lanes */
+	JIT_SHAPE_LOAD,		/* address -> value */
+	JIT_SHAPE_STORE,	/* address, value -> */
+	JIT_SHAPE_LOAD_LANE,	/* address, vector -> vector */
+	JIT_SHAPE_STORE_LANE,	/* address, vector -> */
+	JIT_SHAPE_MEMORY,	/* size, grow, bulk operations */
+	JIT_SHAPE_COUNT
+};
+
 /*
- * An opcode's entry, built from wasm_ops.def (wasm_ops.c): its immediate
- * and arg, and its signature flattened so the fast path needs one load:
- * npop operands whose types, deepest first, are the bytes of `pops` (byte
- * i = operand i), and the result `push` (0: none).
+ * An opcode's entry, built from wasm_ops.def (wasm_ops.c), which explains
+ * each column.  Eight bytes, as the fast path loads one per instruction:
+ * the signature is flattened to npop operands whose types, deepest first,
+ * are pops[0..npop), and the result `push` (0: none).
  */
 struct jit_op_info {
-	uint8_t imm;
-	uint8_t arg;
-	uint8_t npop;
+	uint8_t imm;		/* enum jit_imm */
+	uint8_t shape : 4;	/* enum jit_shape */
+	uint8_t npop : 2;
+	uint8_t sext : 1;	/* a load that sign-extends what it reads */
+	uint8_t traps : 1;	/* executing it can trap */
+	uint8_t arg;		/* LANE: lanes; MEMARG, MEMLANE: log2 of width */
+	uint8_t width;		/* bytes a load or store accesses, 0: none */
 	uint8_t push;
-	uint32_t pops;
+	uint8_t pops[3];
 };
+
+_Static_assert(sizeof(struct jit_op_info) == 8, "one load per instruction");
+_Static_assert(JIT_SHAPE_COUNT <= 16, "struct jit_op_info's shape is 4 bits");
 
 extern const struct jit_op_info jit_wasm_ops[JIT_OP_LIMIT];
 

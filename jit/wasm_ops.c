@@ -6,7 +6,7 @@
 
 /* -- The tables ------------------------------------------------------- */
 
-/* Each signature as three constants: operand count, result, operands. */
+/* Each signature as constants: operand count, result, each operand. */
 #define I JIT_I32
 #define L JIT_I64
 #define F JIT_F32
@@ -15,7 +15,9 @@
 #define SIG(name, r, a, b, c) enum {					\
 	SIGN_##name = ((a) != 0) + ((b) != 0) + ((c) != 0),		\
 	SIGR_##name = (r),						\
-	SIGK_##name = (a) | (b) << 8 | (c) << 16,			\
+	SIGA_##name = (a),						\
+	SIGB_##name = (b),						\
+	SIGC_##name = (c),						\
 };
 #include "jit/wasm_ops.def"
 #undef SIG
@@ -25,15 +27,85 @@
 #undef D
 #undef V
 
+/* The access column: bytes, and S for a sign-extending load. */
+enum {
+	ACCESS_0 = 0, ACCESS_1 = 1, ACCESS_2 = 2, ACCESS_4 = 4, ACCESS_8 = 8,
+	ACCESS_16 = 16,
+	ACCESS_S = 0x80,
+	ACCESS_1S = 1 | ACCESS_S, ACCESS_2S = 2 | ACCESS_S,
+	ACCESS_4S = 4 | ACCESS_S, ACCESS_8S = 8 | ACCESS_S,
+};
+#define WIDTH(access)	(ACCESS_##access & ~ACCESS_S)
+#define LOG2(w)		((w) >= 16 ? 4 : (w) >= 8 ? 3 : (w) >= 4 ? 2 :	\
+			 (w) >= 2 ? 1 : 0)
+#define TRAP		1
+
+/*
+ * What each shape promises about the immediate and the signature (the
+ * fast validator and the compiler rely on it), held to every row below:
+ * IS(imm, x) tests the immediate, TAKES(sig, n, r) the signature's
+ * operand count n and whether it has a result r.
+ */
+#define IS(imm, x)		(JIT_IMM_##imm == JIT_IMM_##x)
+#define TAKES(sig, n, r)	(SIGN_##sig == (n) && !SIGR_##sig == !(r))
+#define IS_CONST(imm)		(IS(imm, I32) || IS(imm, I64) ||	\
+				 IS(imm, F32) || IS(imm, F64) || IS(imm, V128))
+#define IS_BULK(imm)		(IS(imm, MEMZERO) || IS(imm, MEMCOPY) || \
+				 IS(imm, MEMINIT) || IS(imm, DATA))
+#define FITS_SPECIAL(imm, sig)	 IS(imm, SPECIAL)
+#define FITS_NOP(imm, sig)	(IS(imm, NONE) && TAKES(sig, 0, 0))
+#define FITS_CONST(imm, sig)	(IS_CONST(imm) && TAKES(sig, 0, 1))
+#define FITS_UNARY(imm, sig)	(IS(imm, NONE) && TAKES(sig, 1, 1))
+#define FITS_BINARY(imm, sig)	(IS(imm, NONE) && TAKES(sig, 2, 1))
+#define FITS_TERNARY(imm, sig)	(IS(imm, NONE) && TAKES(sig, 3, 1))
+#define FITS_LANE(imm, sig)	((IS(imm, LANE) || IS(imm, SHUFFLE)) &&	\
+				 SIGR_##sig != 0)
+#define FITS_LOAD(imm, sig)	(IS(imm, MEMARG) && TAKES(sig, 1, 1))
+#define FITS_STORE(imm, sig)	(IS(imm, MEMARG) && TAKES(sig, 2, 0))
+#define FITS_LOAD_LANE(imm, sig) (IS(imm, MEMLANE) && TAKES(sig, 2, 1))
+#define FITS_STORE_LANE(imm, sig)					\
+				(IS(imm, MEMLANE) && TAKES(sig, 2, 0))
+#define FITS_MEMORY(imm, sig)	 IS_BULK(imm)
+
+/* Loads and stores, and only they, access a power of two of bytes. */
+#define ACCESSES(shape)							\
+	((shape) == JIT_SHAPE_LOAD || (shape) == JIT_SHAPE_STORE ||	\
+	 (shape) == JIT_SHAPE_LOAD_LANE || (shape) == JIT_SHAPE_STORE_LANE)
+#define ACCESS_FITS(shape, access)					\
+	(ACCESSES(shape) == (WIDTH(access) != 0) &&			\
+	 WIDTH(access) <= 16 &&						\
+	 !(WIDTH(access) & (WIDTH(access) - 1)) &&			\
+	 (!(ACCESS_##access & ACCESS_S) || (shape) == JIT_SHAPE_LOAD))
+
+#define OP(id, name, text, immediate, lanes, sig, shp, access, trap)	\
+	_Static_assert(FITS_##shp(immediate, sig),			\
+	    "wasm_ops.def: the shape of " text " does not fit");	\
+	_Static_assert(ACCESS_FITS(JIT_SHAPE_##shp, access),		\
+	    "wasm_ops.def: the access of " text " does not fit");	\
+	_Static_assert(IS(immediate, LANE) == ((lanes) != 0),		\
+	    "wasm_ops.def: the lanes of " text " do not fit");
+#include "jit/wasm_ops.def"
+#undef OP
+
 const struct jit_op_info jit_wasm_ops[JIT_OP_LIMIT] = {
-#define OP(id, name, text, imm, arg, sig) \
-	[id] = { JIT_IMM_##imm, arg, SIGN_##sig, SIGR_##sig, SIGK_##sig },
+#define OP(id, name, text, immediate, lanes, sig, shp, access, trap)	\
+	[id] = {							\
+		.imm = JIT_IMM_##immediate,				\
+		.shape = JIT_SHAPE_##shp,				\
+		.npop = SIGN_##sig,					\
+		.sext = (ACCESS_##access & ACCESS_S) != 0,		\
+		.traps = trap,						\
+		.arg = WIDTH(access) ? LOG2(WIDTH(access)) : (lanes),	\
+		.width = WIDTH(access),					\
+		.push = SIGR_##sig,					\
+		.pops = { SIGA_##sig, SIGB_##sig, SIGC_##sig },		\
+	},
 #include "jit/wasm_ops.def"
 #undef OP
 };
 
 static const char *const op_names[JIT_OP_LIMIT] = {
-#define OP(id, name, text, imm, arg, sig) [id] = text,
+#define OP(id, name, text, ...) [id] = text,
 #include "jit/wasm_ops.def"
 #undef OP
 };

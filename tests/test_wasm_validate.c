@@ -199,6 +199,56 @@ Test(wasm_validate, code_after_the_final_end_is_malformed)
 	cr_expect_eq(err.offset, w.len - 1);
 }
 
+/* -- The opcode table ------------------------------------------------- */
+
+/* wasm_ops.def's columns for the compiler, against the spec (4.4). */
+Test(wasm_validate, the_opcode_table_knows_widths_signs_and_traps)
+{
+	static const struct {
+		unsigned op, shape, width;
+		bool sext, traps;
+	} want[] = {
+		{ JIT_OP_I32_LOAD, JIT_SHAPE_LOAD, 4, false, true },
+		{ JIT_OP_I32_LOAD8_S, JIT_SHAPE_LOAD, 1, true, true },
+		{ JIT_OP_I64_LOAD32_U, JIT_SHAPE_LOAD, 4, false, true },
+		{ JIT_OP_I64_STORE16, JIT_SHAPE_STORE, 2, false, true },
+		{ JIT_OP_V128_LOAD, JIT_SHAPE_LOAD, 16, false, true },
+		{ JIT_OP_V128_LOAD16X4_S, JIT_SHAPE_LOAD, 8, true, true },
+		{ JIT_OP_V128_STORE32_LANE, JIT_SHAPE_STORE_LANE, 4, false, true },
+		{ JIT_OP_I32_ADD, JIT_SHAPE_BINARY, 0, false, false },
+		{ JIT_OP_I32_DIV_U, JIT_SHAPE_BINARY, 0, false, true },
+		{ JIT_OP_I64_REM_S, JIT_SHAPE_BINARY, 0, false, true },
+		{ JIT_OP_F64_DIV, JIT_SHAPE_BINARY, 0, false, false },
+		{ JIT_OP_I32_TRUNC_F32_S, JIT_SHAPE_UNARY, 0, false, true },
+		{ JIT_OP_I32_TRUNC_SAT_F32_S, JIT_SHAPE_UNARY, 0, false, false },
+		{ JIT_OP_I64_EXTEND32_S, JIT_SHAPE_UNARY, 0, false, false },
+		{ JIT_OP_MEMORY_GROW, JIT_SHAPE_MEMORY, 0, false, false },
+		{ JIT_OP_MEMORY_COPY, JIT_SHAPE_MEMORY, 0, false, true },
+		{ JIT_OP_TABLE_GROW, JIT_SHAPE_SPECIAL, 0, false, false },
+		{ JIT_OP_TABLE_SET, JIT_SHAPE_SPECIAL, 0, false, true },
+		{ JIT_OP_CALL_INDIRECT, JIT_SHAPE_SPECIAL, 0, false, true },
+		{ JIT_OP_UNREACHABLE, JIT_SHAPE_SPECIAL, 0, false, true },
+		{ JIT_OP_I64_CONST, JIT_SHAPE_CONST, 0, false, false },
+		{ JIT_OP_V128_BITSELECT, JIT_SHAPE_TERNARY, 0, false, false },
+		{ JIT_OP_I8X16_SHUFFLE, JIT_SHAPE_LANE, 0, false, false },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct jit_op_info *oi = &jit_wasm_ops[want[i].op];
+		const char *name = jit_op_name(want[i].op);
+
+		cr_expect_eq(oi->shape, want[i].shape, "%s", name);
+		cr_expect_eq(oi->width, want[i].width, "%s", name);
+		cr_expect_eq(oi->sext, want[i].sext, "%s", name);
+		cr_expect_eq(oi->traps, want[i].traps, "%s", name);
+		if (want[i].width)	/* the natural alignment */
+			cr_expect_eq(1u << oi->arg, want[i].width, "%s", name);
+	}
+	/* A lane load's lane index picks from 16 / width lanes. */
+	cr_expect_eq(jit_wasm_ops[JIT_OP_V128_LOAD16_LANE].arg, 1);
+	cr_expect_eq(jit_wasm_ops[JIT_OP_I16X8_EXTRACT_LANE_S].arg, 8);
+}
+
 /* -- Limits, on both validator paths ---------------------------------- */
 
 /*

@@ -189,6 +189,32 @@ $(VALIDATE_INPUT):
 
 bench: $(VALIDATE_INPUT)
 
+# -- Compute benchmark programs ------------------------------------------
+# bench_run times the programs of bench/run/ (no libc, one export `run`)
+# natively and as wasm under V8 and k23sim.  Native: gcc -O2 with
+# native_main.c; -fno-math-errno as nothing here has errno (nbody's sqrt
+# would call libm otherwise).  Wasm: clang -O2 for wasm32; -ffreestanding
+# keeps it from turning loops into memset/memcpy calls, which would be
+# imports, and wasm-ld rejects any undefined symbol, so every module links
+# with no imports, exporting run and its memory.
+RUN_DIR    := build/bench-run
+RUN_SRCS   := $(filter-out bench/run/native_main.c,$(wildcard bench/run/*.c))
+RUN_NATIVE := $(patsubst bench/run/%.c,$(RUN_DIR)/%,$(RUN_SRCS))
+RUN_WASM   := $(RUN_NATIVE:=.wasm)
+
+$(RUN_NATIVE): $(RUN_DIR)/%: bench/run/%.c bench/run/native_main.c bench/bench.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -fno-math-errno $(WARN) -I. -o $@ $< bench/run/native_main.c
+
+$(RUN_WASM): $(RUN_DIR)/%.wasm: bench/run/%.c
+	@mkdir -p $(dir $@)
+	clang -O2 --target=wasm32 -ffreestanding -nostdlib $(WARN) \
+	    -Wl,--no-entry -Wl,--export=run -o $@ $<
+
+$(BUILD)/bench/bench_run: private CFLAGS += -DK23SIM_PATH=\"$(K23SIM)\"
+
+bench: $(RUN_NATIVE) $(RUN_WASM)
+
 # -- Cross-arch tests ----------------------------------------------------
 # The scheduler's shared unit tests (tests/cross/sched_cases.c) built as
 # static programs for each architecture over a one-hart platform shim

@@ -80,19 +80,42 @@ hal_irqstate_t hal_irq_save(void)
 	return !was_off;
 }
 
+/*
+ * Enable, then take what arrived while disabled.  A timer or IPI signal
+ * can land between any two instructions here; its handler takes the
+ * interrupt itself when irq_off is clear and only sets the pending bit
+ * when it is set.  So every clearing of irq_off is followed by a look at
+ * pending, and the loop ends only after a look that found nothing with
+ * irq_off clear:
+ *  - a signal before the clearing leaves its bit to the look after it;
+ *  - a signal after the clearing is taken by its handler, which also
+ *    takes (and clears) any bit the look has yet to see;
+ *  - a signal while hosted_deliver_pending() runs (irq_off set again)
+ *    is taken by that function's next exchange or, landing after its
+ *    last one, by the next turn of the loop.
+ * The last case is why it is a loop: looking only once left that bit set
+ * with interrupts enabled, hal_ipi_send() then absorbed every later IPI
+ * into it and the one-shot timer did not fire again, until some later
+ * enable happened to look.
+ * The compiler barriers are enough: the handler runs on this thread and
+ * sees its stores in program order.  A bit set by another hart's
+ * hal_ipi_send() may be seen late, but its signal follows and finds
+ * irq_off clear or the loop still running.
+ */
 void hal_irq_enable(void)
 {
 	struct hart *h = self();
 
 	barrier();
-	h->irq_off = 0;
-	barrier();
-	/* An interrupt that arrived while disabled is taken now. */
-	if (atomic_load_explicit(&h->pending, memory_order_relaxed)) {
+	for (;;) {
+		h->irq_off = 0;
+		barrier();
+		if (!atomic_load_explicit(&h->pending, memory_order_relaxed))
+			return;
 		h->irq_off = 1;
+		barrier();
 		hosted_deliver_pending(h, NULL);
 		barrier();
-		h->irq_off = 0;
 	}
 }
 

@@ -71,7 +71,11 @@ int hal_hart_start(unsigned hartid, uintptr_t opaque);
  */
 void hal_idle(void);
 
-/* Raise a software interrupt (IPI) on a hart; may target the caller. */
+/*
+ * Raise a software interrupt (IPI) on a hart; may target the caller.  The
+ * hart takes at least one software interrupt after the call; IPIs sent
+ * before it takes one may be merged into it (sip.SSIP is one bit).
+ */
 void hal_ipi_send(unsigned hartid);
 
 /* Stop the whole machine with an exit status (SBI system reset). */

@@ -219,8 +219,10 @@ static void kick(struct sched_hart *h, bool stealable)
 
 	if (deterministic() || (h == self && !stealable))
 		return;
-	/* Pairs with the idle loop's fetch_or before its last look (Dekker);
-	 * only needed when h may be about to sleep, which self is not. */
+	/* Pairs with the idle loop's fence before its last look (Dekker):
+	 * the queue counter written above, then idle_mask read.  Only needed
+	 * when h may be about to sleep, which self is not; waking a thief
+	 * for self's work is a hint (missed, self runs the work itself). */
 	if (h != self)
 		atomic_thread_fence(memory_order_seq_cst);
 	idle = atomic_load_explicit(&idle_mask, memory_order_relaxed);
@@ -438,7 +440,22 @@ static _Noreturn void idle_loop(struct sched_hart *h)
 		spin_unlock(&h->lock);
 		if (idle_spin(h))
 			continue;
-		atomic_fetch_or(&idle_mask, bit);
+		/*
+		 * Dekker with kick(): here the idle bit is stored, then the
+		 * queue counters are read; a waker stores a counter (rq_push),
+		 * then reads idle_mask.  With a seq_cst fence between the store
+		 * and the load on both sides, the fences are ordered one way or
+		 * the other, and the side whose fence comes second sees the
+		 * other's store: this hart finds the work, or the waker finds
+		 * the bit and sends the IPI that ends hal_idle().  The RMW alone
+		 * is no such fence in C11, and on AArch64 without LSE it is an
+		 * ldaxr/stlxr loop, after which plain loads may be satisfied
+		 * before the stlxr is visible: both sides miss, and the hart
+		 * sleeps on queued work.  (x86-64's lock or and RISC-V's
+		 * amoor.aqrl happen to be full barriers.)
+		 */
+		atomic_fetch_or_explicit(&idle_mask, bit, memory_order_relaxed);
+		atomic_thread_fence(memory_order_seq_cst);
 		if (!work_anywhere(h) && !atomic_load_explicit(&h->soft_seen, memory_order_relaxed)) {
 			STAT_INC(h, idle_waits);
 			hal_idle();

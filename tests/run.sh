@@ -66,6 +66,12 @@ suite_criterion asan
 # The scheduler's stress scenarios under ThreadSanitizer: a plain program,
 # since Criterion's runner cannot start under GCC's TSan (sched_stress.c).
 suite_cmd tsan-sched-stress sh -c "$MAKE -s VARIANT=tsan build/tsan/tests/sched_stress && build/tsan/tests/sched_stress"
+# The same scenarios as an AArch64 program over tests/cross/shim.c, with
+# LL/SC atomics (weakly ordered on hardware), under qemu-aarch64 unless
+# the host is AArch64; the wake-up scenario runs for 30 s.
+case $(uname -m) in aarch64) A64_RUN= ;; *) A64_RUN=qemu-aarch64 ;; esac
+suite_cmd aarch64-sched-stress sh -c "$MAKE -s build/cross/sched_stress-aarch64 && \
+	$A64_RUN build/cross/sched_stress-aarch64 30"
 suite_cmd valgrind-boot valgrind -q --error-exitcode=1 --leak-check=full \
 	--suppressions=tests/valgrind.supp \
 	--errors-for-leak-kinds=definite build/release/k23sim --harts 2 --memory 64M

@@ -3,7 +3,8 @@
  * every hart at once, producers and consumers on shared channels, nested
  * spawn and join, yields, sleeps and a contended mutex.  Every message
  * must arrive exactly once and in order per sender, and every task must
- * finish with the value it computed.
+ * finish with the value it computed.  And one hart waking another again and
+ * again as it goes idle, for the idle loop's handshake with its wakers.
  *
  * Two runners include this file: test_sched_stress.c (Criterion) and
  * sched_stress_main.c, a plain program for the ThreadSanitizer build,
@@ -11,8 +12,11 @@
  * arena wants fixed addresses inside TSan's shadow; Criterion issue #274).
  * Each scenario is an init function for hosted_run() with SCHED_STRESS_HARTS
  * harts; it returns 0 or reports through sched_stress_fail() and returns 1.
+ * sched_stress_main.c is also built for other architectures over the
+ * platform shim of tests/cross/ (shim.c), and run under qemu-user.
  */
 #include <stdatomic.h>
+#include <stdio.h>
 #include "../hosted/hosted.h"
 #include "../kernel/kerr.h"
 #include "../sched/chan.h"
@@ -27,6 +31,7 @@ void sched_stress_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int sched_stress_messages(void *arg);
 int sched_stress_churn(void *arg);
+int sched_stress_wakeups(void *arg);
 
 #define STRESS_CHECK(cond, ...) do {					\
 	if (!(cond)) {							\
@@ -241,3 +246,108 @@ int sched_stress_churn(void *arg)
 	return 0;
 }
 
+/*
+ * Wake-ups racing harts on their way to sleep.  A sleeper task alone on
+ * its hart blocks on a semaphore again and again; a waker task on another
+ * hart spins until it sees the sleeper go, then wakes it after a random
+ * 0..WAKE_JITTER_NS.  That span brackets the time the sleeper's hart spins
+ * in its idle loop (20 us, sched.c) before it publishes itself in
+ * idle_mask and looks for work one last time, so over many rounds some
+ * wake-ups land in that last look, where the idle loop and kick() must
+ * each see the other's store (the fences in sched.c).  The waker spins
+ * rather than blocks so that it is on time: a waker that had to be woken
+ * itself would be late by far more than the span.
+ *
+ * A lost wake-up leaves the sleeper queued on a hart asleep with nothing
+ * to wake it; the waker reports it after WAKE_STALL_NS.  One sleeper and
+ * one waker: the waker and the sleeper's idle spin keep two host CPUs
+ * busy, as many as some machines this runs on have; a second pair would
+ * make the harts wait milliseconds for a CPU, far from the instants that
+ * matter.
+ * arg: the duration in ns (a const uint64_t *), or NULL for the default.
+ */
+#define WAKE_JITTER_NS	50000u
+#define WAKE_STALL_NS	10000000000ull
+#define WAKE_DEFAULT_NS	500000000ull
+
+static struct {
+	struct sched_sem wake;		/* the sleeper blocks on it */
+	atomic_uint blocking;		/* the round the sleeper blocks in */
+	atomic_bool done;
+	uint64_t end;			/* the waker stops at this sched_now() */
+} pair;
+
+/* Returns the rounds it slept. */
+static intptr_t wake_sleeper(void *arg)
+{
+	unsigned round = 0;
+
+	(void)arg;
+	while (!atomic_load(&pair.done)) {
+		atomic_store(&pair.blocking, ++round);
+		sched_sem_down(&pair.wake);
+	}
+	return round;
+}
+
+/* Returns the rounds it woke the sleeper, or -1 if a wake-up was lost. */
+static intptr_t wake_waker(void *arg)
+{
+	uint64_t rng = 1, since, until;
+
+	(void)arg;
+	for (unsigned round = 1; ; round++) {
+		for (since = sched_now(); atomic_load(&pair.blocking) != round; ) {
+			if (sched_now() - since > WAKE_STALL_NS) {
+				sched_stress_fail(__FILE__, __LINE__, "lost wake-up: the sleeper was "
+						  "not run for %llu s after round %u",
+						  WAKE_STALL_NS / 1000000000ull, round - 1);
+				return -1;
+			}
+			cpu_relax();
+		}
+		for (until = sched_now() + mix(++rng) % WAKE_JITTER_NS; sched_now() < until; )
+			cpu_relax();
+		if (sched_now() >= pair.end)
+			atomic_store(&pair.done, true);
+		sched_sem_up(&pair.wake);
+		if (atomic_load(&pair.done))
+			return round;
+	}
+}
+
+static uint64_t idle_waits(void)
+{
+	struct sched_stats st;
+	uint64_t n = 0;
+
+	for (unsigned h = 0; h < HARTS; h++) {
+		sched_stats(h, &st);
+		n += st.idle_waits;
+	}
+	return n;
+}
+
+int sched_stress_wakeups(void *arg)
+{
+	struct sched_attr s = { .name = "sleeper", .hart = 0, .pinned = true };
+	struct sched_attr w = { .name = "waker", .hart = 1, .pinned = true };
+	uint64_t ns = arg ? *(const uint64_t *)arg : WAKE_DEFAULT_NS;
+	uint64_t waits = idle_waits();
+	sched_task_t sleeper, waker;
+	intptr_t slept, woke;
+
+	sched_sem_init(&pair.wake, 0);
+	pair.end = sched_now() + ns;
+	STRESS_CHECK_EQ(sched_spawn(&sleeper, wake_sleeper, NULL, &s), 0);
+	STRESS_CHECK_EQ(sched_spawn(&waker, wake_waker, NULL, &w), 0);
+	sched_join(waker, &woke);
+	STRESS_CHECK_GT(woke, 0);
+	sched_join(sleeper, &slept);
+	STRESS_CHECK_EQ(slept, woke);
+	waits = idle_waits() - waits;
+	printf("wakeups: %ld rounds in %.1f s, harts slept %llu times\n",
+	       (long)woke, (double)ns / 1e9, (unsigned long long)waits);
+	STRESS_CHECK_GT(waits, 0, "no hart slept: the wake-up path was not exercised");
+	return 0;
+}

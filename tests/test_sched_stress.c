@@ -18,3 +18,8 @@ Test(sched_stress, concurrent_spawn_join_churn_recycles_stacks, .timeout = 240)
 {
 	harness_boot(SCHED_STRESS_HARTS, SCHED_STRESS_MEMORY, sched_stress_churn);
 }
+
+Test(sched_stress, harts_going_idle_are_woken_by_every_pass, .timeout = 240)
+{
+	harness_boot(SCHED_STRESS_HARTS, SCHED_STRESS_MEMORY, sched_stress_wakeups);
+}

@@ -1,7 +1,8 @@
 /*
  * fail_hook.h - the failure hook of the test programs that run without
  * Criterion: the cross-architecture scheduler cases (cross/main.c) and the
- * stress scenarios in the ThreadSanitizer build (sched_stress_main.c).
+ * stress scenarios (sched_stress_main.c), in the ThreadSanitizer build and
+ * for other architectures.
  * Plain C and libc only, so that it builds for every architecture.
  */
 #ifndef K23_TESTS_CROSS_FAIL_HOOK_H

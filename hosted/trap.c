@@ -57,6 +57,38 @@ static uint64_t fault_cause(int sig, const ucontext_t *uc, bool in_window)
 	       acc == UCTX_WRITE ? TRAP_STORE_ACCESS : TRAP_LOAD_ACCESS;
 }
 
+/*
+ * A fault signal on a thread that is not a hart (hart 0's thread after
+ * the machine stopped, a test's helper thread, a library's) is not the
+ * kernel's: it gets the default action, which ends the process with a core
+ * dump, as if k23sim were not there.  Handlers are process-wide and the
+ * harts keep relying on ours, so this must not set SIG_DFL and carry on:
+ * the old way did, and when the thread survived its signal (a raise(), a
+ * breakpoint) every later hart fault killed the process instead of
+ * trapping.
+ *  - A fault of the instruction (SIGSEGV, SIGBUS, SIGILL from the host
+ *    kernel) recurs when the handler returns.  Returning with the signal
+ *    blocked in the context's mask (this thread's alone) makes the host
+ *    kernel, which never leaves a fault pending, deliver the recurrence
+ *    with the default action: the process dies of it, the core shows this
+ *    thread, and nothing changes for the harts before the host kernel
+ *    takes the process down.
+ *  - Anything else (a breakpoint, which x86-64 resumes after; a signal
+ *    sent with kill() or raise()) does not recur, so it is raised again
+ *    under SIG_DFL.  That changes the handler for every thread, but
+ *    only as the process dies: the signal is not blocked here (the
+ *    handler is SA_NODEFER), so raise() does not return.
+ */
+static void not_a_hart(int sig, const siginfo_t *si, ucontext_t *uc)
+{
+	if (si->si_code > 0 && sig != SIGTRAP) {
+		sigaddset(&uc->uc_sigmask, sig);
+		return;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void fault_handler(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
@@ -69,8 +101,7 @@ static void fault_handler(int sig, siginfo_t *si, void *ctx)
 	bool in_window;
 
 	if (!h) {
-		/* A thread that is not a hart: not ours to handle. */
-		signal(sig, SIG_DFL);
+		not_a_hart(sig, si, uc);
 		return;
 	}
 	in_window = (sig == SIGSEGV || sig == SIGBUS) && vmsim_fault_lookup(addr, &asid, &va);

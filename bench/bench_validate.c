@@ -10,6 +10,10 @@
  *                                               module (process start)
  *   bench: validate.throughput.v8 MBPS MB/s     WebAssembly.validate in one
  *                                               node process, call only
+ *   bench: validate.throughput.v8_1t MBPS MB/s  the same with node
+ *                                               --single-threaded: no V8
+ *                                               background threads, one core
+ *                                               like jit_wasm_decode
  *   bench: validate.peak_mem MIB MiB            the module's bytes plus the
  *                                               decoder's peak allocations
  *
@@ -118,8 +122,9 @@ static double wabt_seconds(const char *path)
 	return bench_median(full, WABT_RUNS) - bench_median(base, WABT_RUNS);
 }
 
-/* WebAssembly.validate in node: the median of RUNS calls, in seconds. */
-static double v8_seconds(const char *path)
+/* WebAssembly.validate in node: the median of RUNS calls, in seconds.
+ * node_flags go before the script ("" for none). */
+static double v8_seconds(const char *path, const char *node_flags)
 {
 	static const char script[] =
 	    "const b = require('fs').readFileSync(process.argv[1]);"
@@ -137,7 +142,7 @@ static double v8_seconds(const char *path)
 
 	if (access("/usr/bin/node", X_OK) && system("command -v node >/dev/null 2>&1"))
 		return -1;
-	snprintf(cmd, sizeof(cmd), "node -e \"%s\" '%s'", script, path);
+	snprintf(cmd, sizeof(cmd), "node %s -e \"%s\" '%s'", node_flags, script, path);
 	if (!(p = popen(cmd, "r")))
 		return -1;
 	if (fgets(line, sizeof(line), p))
@@ -184,10 +189,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_validate: wasm-validate did not run; no "
 		    "wabt figure\n");
 	fflush(stdout);
-	if ((s = v8_seconds(path)) > 0)
+	if ((s = v8_seconds(path, "")) > 0)
 		bench_report("validate.throughput.v8", size / s / 1e6, 1, "MB/s");
 	else
 		fprintf(stderr, "bench_validate: node did not run; no V8 figure\n");
+	fflush(stdout);
+	/* V8 may validate on background threads too; ours uses one core. */
+	if ((s = v8_seconds(path, "--single-threaded")) > 0)
+		bench_report("validate.throughput.v8_1t", size / s / 1e6, 1, "MB/s");
+	else
+		fprintf(stderr, "bench_validate: node --single-threaded did not run; no "
+		    "v8_1t figure\n");
 	free(bytes);
 	return 0;
 }

@@ -32,10 +32,11 @@
 #include "harness.h"
 
 #define MEMORY		(32u << 20)
-#define STRESS_NS	2000000000ull	/* rounds for this long */
+#define STRESS_NS	3000000000ull	/* rounds for this long */
 #define LOST_NS		1000000000ull	/* not taken by then: lost */
 #define TARGET		0		/* the busy hart; the other one sends */
-#define STEP_NS		100		/* the staircase's step */
+#define STEP_NS		100		/* the staircase's step, */
+#define MAX_STEP_NS	100000		/* doubled while it goes one way */
 #define TIMER_LEAD_NS	20000		/* deadline ahead of arming: more than
 					 * timer_settime takes here */
 #define IPI_LEAD_NS	5000		/* the sender is asked this early */
@@ -63,6 +64,7 @@ static uint64_t ipis_taken(void)
  * racer is due. */
 struct aim {
 	int64_t delay;
+	int64_t step;			/* signed: the way it went last */
 	uint64_t rounds, early, late;	/* racer there by the enable, or not */
 };
 
@@ -77,16 +79,26 @@ static void wait_until(uint64_t t)
 		cpu_relax();
 }
 
+/*
+ * One step of the staircase.  Steps double while they go the same way, so
+ * that it reaches the median quickly from a bad start or after the load on
+ * the machine changed, and fall back to STEP_NS when it turns: around the
+ * median the answers alternate and the steps stay small.
+ */
 static void aim_update(struct aim *a, bool early)
 {
+	int64_t way = early ? -1 : 1;
+
+	if (a->step * way <= 0)
+		a->step = way * STEP_NS;
+	else if (a->step * way < MAX_STEP_NS)
+		a->step *= 2;
+	a->delay += a->step;
 	a->rounds++;
-	if (early) {
+	if (early)
 		a->early++;
-		a->delay -= STEP_NS;
-	} else {
+	else
 		a->late++;
-		a->delay += STEP_NS;
-	}
 }
 
 struct race {
@@ -229,10 +241,7 @@ static void log_aim(const char *what, const struct aim *a)
 
 static int interrupts_racing_enables_are_taken(void *arg)
 {
-	static struct race r = {
-		.timer.delay = 10000,
-		.ipi.delay = 5000,
-	};
+	static struct race r;
 
 	(void)arg;
 	r.end = hal_time_mono_ns() + STRESS_NS;

@@ -61,6 +61,7 @@ struct sched_task {
 	void *tls[SCHED_TLS_SLOTS];
 	void *stack_base;		/* NULL: not a stack of ours */
 	unsigned stack_order;
+	atomic_uchar *_Atomic yield_flag;	/* sched_set_yield_flag(); the tick sets it */
 	struct san_ctx san;
 };
 
@@ -91,6 +92,7 @@ struct sched_hart {
 	uint64_t timer_armed;		/* last deadline given to hal_timer_set */
 	_Atomic uint64_t tick_deadline;	/* HAL_TIMER_OFF: no tick wanted */
 	uint64_t next_id;
+	uintptr_t boot_sp;		/* the boot stack's sp on entering sched (sched_stack_low) */
 	struct {
 		_Atomic uint64_t switches, steals, idle_waits, preempts, spawned, joined;
 	} stats;

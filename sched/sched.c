@@ -499,7 +499,12 @@ void sched_irq_timer(void)
 
 		/* A woken sleeper should not wait a whole tick for its turn. */
 		if (woken || (tick <= now && waiting)) {
+			atomic_uchar *yf = atomic_load_explicit(&h->current->yield_flag,
+								memory_order_relaxed);
+
 			atomic_store_explicit(&h->flags.resched, 1, memory_order_relaxed);
+			if (yf)
+				atomic_store_explicit(yf, 1, memory_order_relaxed);
 			if (!woken)
 				STAT_INC(h, preempts);
 		}
@@ -581,6 +586,7 @@ int sched_init(bool (*idle_poll)(void))
 	spin_init(&init_task.join_lock);
 	san_adopt(&init_task.san);
 	h0->current = &init_task;
+	h0->boot_sp = (uintptr_t)__builtin_frame_address(0);
 	hal_hart_set_local(h0);
 	atomic_store_explicit(&sched_ready, true, memory_order_release);
 	return 0;
@@ -593,6 +599,7 @@ _Noreturn void sched_hart_run(void)
 	KASSERT(atomic_load_explicit(&sched_ready, memory_order_acquire),
 		"hart %u entered the scheduler before sched_init", hal_hart_id());
 	h = &harts[hal_hart_id()];
+	h->boot_sp = (uintptr_t)__builtin_frame_address(0);
 	san_adopt(&h->idle.san);
 	atomic_store(&h->idle.on_cpu, true);
 	h->current = &h->idle;
@@ -685,6 +692,7 @@ int sched_spawn(sched_task_t *out, sched_fn fn, void *arg, const struct sched_at
 		t->tls[k] = NULL;
 	t->stack_base = base;
 	t->stack_order = order;
+	atomic_store_explicit(&t->yield_flag, NULL, memory_order_relaxed);
 	t->fn = fn;
 	t->arg = arg;
 	t->pinned = attr->pinned;
@@ -972,6 +980,27 @@ void sched_tls_set(unsigned key, void *value)
 {
 	KASSERT(key < atomic_load_explicit(&tls_keys, memory_order_relaxed), "bad key %u", key);
 	current_task("sched_tls_set")->tls[key] = value;
+}
+
+/* -- Yield flags and stacks ------------------------------------------------- */
+
+void sched_set_yield_flag(atomic_uchar *flag)
+{
+	/* Read by this hart's timer interrupt, which runs on this thread:
+	 * relaxed is enough, the task cannot move while it runs. */
+	atomic_store_explicit(&sched_this_hart()->current->yield_flag, flag,
+			      memory_order_relaxed);
+}
+
+uintptr_t sched_stack_low(void)
+{
+	struct sched_hart *h = sched_this_hart();
+	struct sched_task *t = h->current;
+
+	if (t->stack_base)
+		return (uintptr_t)t->stack_base;
+	/* init (pinned to hart 0) or an idle loop: the hart's boot stack. */
+	return h->boot_sp - SCHED_BOOT_STACK_USABLE;
 }
 
 /* -- Statistics ------------------------------------------------------------ */

@@ -152,6 +152,32 @@ static inline bool sched_should_yield(void)
 	return atomic_load_explicit(&f->resched, memory_order_relaxed) != 0;
 }
 
+/*
+ * Register a byte for the timer tick to set to 1 whenever it sets the
+ * hart's preemption flag while the calling task runs (NULL: none), for
+ * code that polls a flag of its own rather than sched_should_yield():
+ * compiled wasm polls one byte of its store (jit/), and its runtime clears
+ * the byte and calls sched_task_yield().  The byte stays registered, and
+ * must stay valid, until the task registers another or NULL.
+ */
+void sched_set_yield_flag(atomic_uchar *flag);
+
+/* -- Stacks -------------------------------------------------------------- */
+
+/*
+ * The lowest address of the calling task's stack it may use (the guard
+ * page is below), for code that bounds its own depth (the JIT's stack
+ * limit).  A task of sched_spawn(): its stack's base.  init and the
+ * harts' idle loops run on the boot stacks the platform gave the harts,
+ * whose bounds sched is not told: there it is the stack pointer the hart
+ * had when it entered the scheduler (sched_init, sched_hart_run) minus
+ * SCHED_BOOT_STACK_USABLE, which every platform provides below that point
+ * (hosted: hart 0 runs on the process's main stack, 8 MiB unless
+ * `ulimit -s` says otherwise, the other harts on 1 MiB thread stacks).
+ */
+#define SCHED_BOOT_STACK_USABLE	(512u << 10)
+uintptr_t sched_stack_low(void);
+
 /* -- Task-local storage -------------------------------------------------- */
 
 /*

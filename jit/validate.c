@@ -945,13 +945,26 @@ static bool validate_code(struct vstate *v, uint32_t nlocals,
 	const struct jit_wasm_functype *ft;
 	unsigned op = 0;
 
-#define DISPATCH() do {							\
+/*
+ * The empty asm, its text made unique by the line, keeps GCC from merging
+ * the handlers' identical tails into a few shared indirect jumps (cross-
+ * jumping), which lose the prediction the threading is for: about 5% of
+ * the speed on esbuild.wasm.
+ */
+#define LINE_TEXT(line)	#line
+#define DISPATCH_AT(line) do {						\
+	const void *handler_;						\
+									\
 	if (unlikely(p >= end))						\
 		goto out;						\
 	at = p;								\
 	op = *p++;							\
-	goto *dispatch[op];						\
+	handler_ = dispatch[op];					\
+	__asm__ volatile("/* dispatch " LINE_TEXT(line) " */"		\
+	    : "+r"(handler_));						\
+	goto *handler_;							\
 } while (0)
+#define DISPATCH()	DISPATCH_AT(__LINE__)
 #define PUSHED() do { if (n > maxv) maxv = n; } while (0)
 
 	DISPATCH();
@@ -1159,6 +1172,8 @@ slow:
 	height = cur->height;
 	DISPATCH();
 #undef DISPATCH
+#undef DISPATCH_AT
+#undef LINE_TEXT
 #undef PUSHED
 out:
 	v->r.p = p;

@@ -199,6 +199,19 @@ int hal_code_seal(void *code, size_t len);
 int hal_code_unseal(void *code, size_t len);
 void hal_code_free(void *code, size_t len);
 
+/* -- CPU ----------------------------------------------------------------- */
+
+/*
+ * What the harts can execute beyond the base ISA, for the JIT: a mask of
+ * HAL_CPU_* bits of the platform's architecture, the same on every hart.
+ */
+#define HAL_CPU_X86_SSE41	(1u << 0)	/* roundss/roundsd */
+#define HAL_CPU_X86_POPCNT	(1u << 1)
+#define HAL_CPU_X86_LZCNT	(1u << 2)
+#define HAL_CPU_X86_BMI1	(1u << 3)	/* tzcnt */
+#define HAL_CPU_X86_BMI2	(1u << 4)	/* shlx/shrx/sarx */
+uint64_t hal_cpu_features(void);
+
 /* -- Devices ------------------------------------------------------------- */
 
 void hal_console_write(const char *s, size_t len);

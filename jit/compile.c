@@ -1,0 +1,1548 @@
+/*
+ * compile.c - the portable front end of the single-pass compiler: one walk
+ * over a validated function body, an abstract operand stack (compile.h)
+ * and the control stack, lowering each instruction through the target's
+ * emitter (emit.h).
+ *
+ * Merges: at every label the values a branch carries sit in the canonical
+ * slots of their stack positions, and the values below a block's entry
+ * height are constants or in their slots (block entry spills them), so
+ * every path into a label agrees on where everything is without keeping
+ * per-label register states.  Branches that carry nothing jump straight.
+ *
+ * The body was validated (jit/validate.c), so the readers here check
+ * nothing and the types on the stack are known to be right.
+ */
+#include "jit/emit.h"
+#include "jit/wasm_internal.h"
+#include "kernel/kheap.h"
+
+/* -- Reading the validated body ------------------------------------------- */
+
+static uint32_t get_u32(const uint8_t **pp)
+{
+	const uint8_t *p = *pp;
+	uint32_t v = 0;
+	unsigned shift = 0;
+	uint8_t b;
+
+	do {
+		b = *p++;
+		v |= (uint32_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while (b & 0x80);
+	*pp = p;
+	return v;
+}
+
+static int64_t get_s64(const uint8_t **pp)
+{
+	const uint8_t *p = *pp;
+	uint64_t v = 0;
+	unsigned shift = 0;
+	uint8_t b;
+
+	do {
+		b = *p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while (b & 0x80);
+	if (shift < 64 && (b & 0x40))
+		v |= ~0ull << shift;
+	*pp = p;
+	return (int64_t)v;
+}
+
+static uint64_t get_le(const uint8_t **pp, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)(*pp)[i] << (8 * i);
+	*pp += n;
+	return v;
+}
+
+/* -- Control frames ------------------------------------------------------- */
+
+enum { FRAME_BLOCK, FRAME_LOOP, FRAME_IF, FRAME_FUNC };
+
+struct jit_cframe {
+	uint8_t kind;
+	bool unreachable;	/* the rest of this block is dead code */
+	bool has_else;
+	bool if_reachable;	/* IF: the condition was evaluated */
+	uint32_t height;	/* operand stack height below the params */
+	uint32_t nparams, nresults;
+	const uint8_t *params, *results;
+	uint32_t target;	/* LOOP: the header */
+	uint32_t patches;	/* forward branches to the end: a list in s->patches */
+	uint32_t else_site;	/* IF: the branch to the else part */
+};
+
+#define NO_PATCH UINT32_MAX
+
+static bool grow(struct jit_cc *c, void **buf, uint32_t *cap, uint32_t need,
+		 size_t elem)
+{
+	uint32_t ncap = *cap ? *cap : 64;
+	void *n;
+
+	if (need <= *cap)
+		return true;
+	while (ncap < need)
+		ncap *= 2;
+	if (!(n = kmalloc(elem * ncap))) {
+		c->oom = true;
+		return false;
+	}
+	if (*buf)
+		kmemcpy(n, *buf, elem * *cap);
+	kfree(*buf);
+	*buf = n;
+	*cap = ncap;
+	return true;
+}
+
+/* -- Registers and the operand stack -------------------------------------- */
+
+static inline uint64_t class_mask(uint8_t type)
+{
+	return jit_target_regs & (jit_is_fp(type) ? ~0ull << JIT_FPR :
+				  (1ull << JIT_FPR) - 1);
+}
+
+#define NO_OWNER UINT32_MAX
+
+static void spill(struct jit_cc *c, uint32_t i)
+{
+	struct jit_cval *v = &c->vals[i];
+	struct jit_opnd dst = { .kind = JIT_OPND_FRAME, .off = jit_slot_off(c, i) };
+	struct jit_opnd src;
+
+	switch (v->kind) {
+	case JIT_V_REG:
+		src = (struct jit_opnd){ .kind = JIT_OPND_REG, .reg = v->reg };
+		jit_emit_move(c, v->type, &dst, &src);
+		c->reg_owner[v->reg] = NO_OWNER;
+		c->reg_free |= 1ull << v->reg;
+		break;
+	case JIT_V_LOCAL:
+		jit_emit_move(c, v->type, &dst, &c->local_home[v->local]);
+		break;
+	default:
+		return;
+	}
+	v->kind = JIT_V_SLOT;
+}
+
+void jit_ra_evict(struct jit_cc *c, uint8_t reg)
+{
+	uint32_t owner = c->reg_owner[reg];
+
+	if (owner != NO_OWNER)
+		spill(c, owner);
+}
+
+uint8_t jit_ra_alloc(struct jit_cc *c, uint8_t type)
+{
+	uint64_t mask = class_mask(type), free = c->reg_free & mask;
+	uint32_t victim = NO_OWNER;
+	uint8_t r;
+
+	if (!free) {
+		/* Spill the deepest value of the class: the last to be used. */
+		for (r = 0; r < 64; r++)
+			if ((mask >> r & 1) && c->reg_owner[r] < victim)
+				victim = c->reg_owner[r];
+		KASSERT(victim != NO_OWNER, "jit_ra_alloc: no register to spill");
+		r = c->vals[victim].reg;
+		spill(c, victim);
+		free = 1ull << r;
+	}
+	/* The lowest free register (no ctz: bare riscv64 lacks it in libgcc-free code). */
+	for (r = 0; !(free >> r & 1); r++)
+		;
+	c->reg_free &= ~(1ull << r);
+	return r;
+}
+
+void jit_ra_take(struct jit_cc *c, uint8_t reg)
+{
+	jit_ra_evict(c, reg);
+	c->reg_free &= ~(1ull << reg);
+}
+
+void jit_ra_free(struct jit_cc *c, uint8_t reg)
+{
+	if (reg != JIT_NO_REG && (jit_target_regs >> reg & 1)) {
+		c->reg_free |= 1ull << reg;
+		c->reg_owner[reg] = NO_OWNER;
+	}
+}
+
+static bool reserve_vals(struct jit_cc *c, uint32_t n)
+{
+	if (likely(c->nvals + n <= c->s->vals_cap))
+		return true;
+	if (!grow(c, (void **)&c->s->vals, &c->s->vals_cap, c->nvals + n,
+	    sizeof(struct jit_cval)))
+		return false;
+	c->vals = c->s->vals;
+	return true;
+}
+
+static void push_reg(struct jit_cc *c, uint8_t type, uint8_t reg)
+{
+	if (!reserve_vals(c, 1))
+		return;
+	c->vals[c->nvals] = (struct jit_cval){ .type = type, .kind = JIT_V_REG, .reg = reg };
+	c->reg_owner[reg] = c->nvals++;
+	c->reg_free &= ~(1ull << reg);
+}
+
+static void push_const(struct jit_cc *c, uint8_t type, uint64_t bits)
+{
+	if (!reserve_vals(c, 1))
+		return;
+	c->vals[c->nvals++] = (struct jit_cval){ .type = type, .kind = JIT_V_CONST, .imm = bits };
+}
+
+static void push_slot(struct jit_cc *c, uint8_t type)
+{
+	if (!reserve_vals(c, 1))
+		return;
+	c->vals[c->nvals++] = (struct jit_cval){ .type = type, .kind = JIT_V_SLOT };
+}
+
+/* Pop the top value; its register (if any) stays taken until freed. */
+static struct jit_cval pop(struct jit_cc *c)
+{
+	struct jit_cval v = c->vals[--c->nvals];
+
+	if (v.kind == JIT_V_REG)
+		c->reg_owner[v.reg] = NO_OWNER;
+	return v;
+}
+
+static void release(struct jit_cc *c, const struct jit_cval *v)
+{
+	if (v->kind == JIT_V_REG)
+		jit_ra_free(c, v->reg);
+}
+
+/* Drop the stack down to height n. */
+static void drop_to(struct jit_cc *c, uint32_t n)
+{
+	while (c->nvals > n) {
+		struct jit_cval v = pop(c);
+
+		release(c, &v);
+	}
+}
+
+/* Where a popped value (at stack position i when it was there) is. */
+static struct jit_opnd opnd_of(struct jit_cc *c, const struct jit_cval *v, uint32_t i)
+{
+	switch (v->kind) {
+	case JIT_V_REG:
+		return (struct jit_opnd){ .kind = JIT_OPND_REG, .reg = v->reg };
+	case JIT_V_CONST:
+		return (struct jit_opnd){ .kind = JIT_OPND_IMM, .imm = v->imm };
+	case JIT_V_LOCAL:
+		return c->local_home[v->local];
+	default:
+		return (struct jit_opnd){ .kind = JIT_OPND_FRAME, .off = jit_slot_off(c, i) };
+	}
+}
+
+/* Put a popped value (from position i) in a register of its own. */
+static uint8_t to_reg(struct jit_cc *c, const struct jit_cval *v, uint32_t i)
+{
+	struct jit_opnd src, dst;
+	uint8_t r;
+
+	if (v->kind == JIT_V_REG)
+		return v->reg;
+	src = opnd_of(c, v, i);
+	r = jit_ra_alloc(c, v->type);
+	dst = (struct jit_opnd){ .kind = JIT_OPND_REG, .reg = r };
+	jit_emit_move(c, v->type, &dst, &src);
+	return r;
+}
+
+/* Every value of the stack in its slot, or a constant (block entries). */
+static void spill_all(struct jit_cc *c)
+{
+	for (uint32_t i = 0; i < c->nvals; i++)
+		spill(c, i);
+}
+
+/* Every register value in its slot (calls clobber registers). */
+static void spill_regs(struct jit_cc *c)
+{
+	for (uint32_t i = 0; i < c->nvals; i++)
+		if (c->vals[i].kind == JIT_V_REG)
+			spill(c, i);
+}
+
+/* Before local x changes: stack values that still read it get copied. */
+static void detach_local(struct jit_cc *c, uint32_t x)
+{
+	for (uint32_t i = 0; i < c->nvals; i++)
+		if (c->vals[i].kind == JIT_V_LOCAL && c->vals[i].local == x)
+			spill(c, i);
+}
+
+/* -- Labels --------------------------------------------------------------- */
+
+static void add_patch(struct jit_cc *c, struct jit_cframe *f, uint32_t site)
+{
+	uint32_t n = c->s->patches[0];
+
+	if (!grow(c, (void **)&c->s->patches, &c->s->patches_cap, n + 3,
+	    sizeof(uint32_t)))
+		return;
+	c->s->patches[n + 1] = site;
+	c->s->patches[n + 2] = f->patches;
+	f->patches = n + 1;
+	c->s->patches[0] = n + 2;
+}
+
+static void bind_patches(struct jit_cc *c, struct jit_cframe *f, uint32_t target)
+{
+	for (uint32_t i = f->patches; i != NO_PATCH; i = c->s->patches[i + 1])
+		jit_emit_patch(c, c->s->patches[i], target);
+	f->patches = NO_PATCH;
+}
+
+static inline struct jit_cframe *frame_at(struct jit_cc *c, uint32_t nframes,
+					  uint32_t depth)
+{
+	return &c->s->frames[nframes - 1 - depth];
+}
+
+/* The types a branch to f carries. */
+static uint32_t label_arity(const struct jit_cframe *f, const uint8_t **types)
+{
+	if (f->kind == FRAME_LOOP) {
+		*types = f->params;
+		return f->nparams;
+	}
+	*types = f->results;
+	return f->nresults;
+}
+
+/* Does branching to f need no moves: its values already in their slots? */
+static bool in_place(struct jit_cc *c, const struct jit_cframe *f)
+{
+	const uint8_t *t;
+	uint32_t n = label_arity(f, &t);
+
+	if (f->kind == FRAME_FUNC)
+		return false;	/* returns happen on the spot */
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = c->nvals - n + k;
+
+		if (i != f->height + k || c->vals[i].kind != JIT_V_SLOT)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Move the values a branch to f carries into f's slots, without changing
+ * the compile-time stack (the branch may not be taken).  Sources sit at
+ * or above their destinations, so copying upwards never overwrites a
+ * source before it is read.
+ */
+static void branch_moves(struct jit_cc *c, const struct jit_cframe *f)
+{
+	const uint8_t *t;
+	uint32_t n = label_arity(f, &t);
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = c->nvals - n + k, j = f->height + k;
+		struct jit_opnd src = opnd_of(c, &c->vals[i], i);
+		struct jit_opnd dst = { .kind = JIT_OPND_FRAME, .off = jit_slot_off(c, j) };
+
+		if (i == j && c->vals[i].kind == JIT_V_SLOT)
+			continue;
+		jit_emit_move(c, c->vals[i].type, &dst, &src);
+	}
+}
+
+/* Jump to f's label; the branch site is patched when f's label is bound. */
+static void jump_to(struct jit_cc *c, struct jit_cframe *f, int cond, bool negate)
+{
+	uint32_t site = jit_emit_branch(c, cond, negate);
+
+	if (f->kind == FRAME_LOOP)
+		jit_emit_patch(c, site, f->target);
+	else
+		add_patch(c, f, site);
+}
+
+/*
+ * Return from the function with the top values as its results: a branch
+ * to the function's own label returns on the spot, so results go
+ * straight to the return registers, never through memory.
+ */
+static void do_return(struct jit_cc *c)
+{
+	uint32_t n = c->ft->nresults, base = c->nvals - n;
+	struct jit_opnd *res;
+
+	if (!grow(c, (void **)&c->s->homes, &c->s->homes_cap, c->nlocals + n + 1,
+	    sizeof(struct jit_opnd)))
+		return;
+	c->local_home = c->s->homes;
+	res = c->s->homes + c->nlocals;
+	for (uint32_t k = 0; k < n; k++)
+		res[k] = opnd_of(c, &c->vals[base + k], base + k);
+	jit_emit_return(c, res);
+}
+
+/* Go to f's label with the values it takes (the stack is not changed). */
+static void take_branch(struct jit_cc *c, struct jit_cframe *f)
+{
+	if (f->kind == FRAME_FUNC) {
+		do_return(c);
+		return;
+	}
+	branch_moves(c, f);
+	jump_to(c, f, JIT_COND_ALWAYS, false);
+}
+
+/* An unconditional branch to f, then dead code. */
+static void branch(struct jit_cc *c, uint32_t nframes, uint32_t depth)
+{
+	struct jit_cframe *cur = frame_at(c, nframes, 0);
+
+	take_branch(c, frame_at(c, nframes, depth));
+	drop_to(c, cur->height);
+	cur->unreachable = true;
+}
+
+/* Put the value at position i in its slot, even a constant: a label's
+ * values are in their slots whichever path reaches it. */
+static void settle(struct jit_cc *c, uint32_t i)
+{
+	struct jit_cval *v = &c->vals[i];
+
+	if (v->kind == JIT_V_CONST) {
+		struct jit_opnd dst = { .kind = JIT_OPND_FRAME, .off = jit_slot_off(c, i) };
+		struct jit_opnd src = { .kind = JIT_OPND_IMM, .imm = v->imm };
+
+		jit_emit_move(c, v->type, &dst, &src);
+		v->kind = JIT_V_SLOT;
+	} else {
+		spill(c, i);
+	}
+}
+
+/* The fall-through values of f into its slots. */
+static void settle_results(struct jit_cc *c, struct jit_cframe *f)
+{
+	for (uint32_t k = 0; k < f->nresults; k++)
+		settle(c, f->height + k);
+}
+
+/*
+ * Entering a block: everything below it in slots or constant, and its
+ * params in their slots (an if's else part and a loop's back-edges start
+ * from there).
+ */
+static void enter_block(struct jit_cc *c, uint32_t nparams)
+{
+	spill_all(c);
+	for (uint32_t k = c->nvals - nparams; k < c->nvals; k++)
+		settle(c, k);
+}
+
+/* -- Conditions ----------------------------------------------------------- */
+
+/*
+ * A condition not yet emitted: an i32 compare (op, lhs, rhs) fused with
+ * the br_if, if or select after it, or a plain i32 value (op 0).
+ */
+struct cond {
+	unsigned op;
+	struct jit_cval lhs, rhs;
+	uint32_t at;		/* stack position of lhs */
+};
+
+static struct cond pop_cond(struct jit_cc *c)
+{
+	struct cond k = { .op = 0 };
+
+	k.at = c->nvals - 1;
+	k.lhs = pop(c);
+	return k;
+}
+
+/* Emit the condition; nothing may be emitted between this and its use. */
+static int emit_cond(struct jit_cc *c, struct cond *k)
+{
+	struct jit_opnd rhs;
+	uint8_t lhs;
+	int cc;
+
+	if (!k->op) {
+		rhs = opnd_of(c, &k->lhs, k->at);
+		cc = jit_emit_test(c, k->lhs.type, &rhs);
+		release(c, &k->lhs);
+		return cc;
+	}
+	lhs = to_reg(c, &k->lhs, k->at);
+	if (k->op == JIT_OP_I32_EQZ || k->op == JIT_OP_I64_EQZ) {
+		cc = jit_emit_compare(c, k->op, lhs, NULL);
+	} else {
+		rhs = opnd_of(c, &k->rhs, k->at + 1);
+		cc = jit_emit_compare(c, k->op, lhs, &rhs);
+		release(c, &k->rhs);
+	}
+	jit_ra_free(c, lhs);
+	return cc;
+}
+
+/*
+ * Make sure the condition's operands are in registers or constants before
+ * the code that must come between popping it and branching (spills,
+ * moves), so that emitting it later emits only the compare.
+ */
+static void pin_cond(struct jit_cc *c, struct cond *k)
+{
+	if (k->op && k->lhs.kind != JIT_V_REG) {
+		uint8_t r = to_reg(c, &k->lhs, k->at);
+
+		k->lhs.kind = JIT_V_REG;
+		k->lhs.reg = r;
+	}
+	/* Slot and local operands must be read before spills rewrite them. */
+	if (!k->op && (k->lhs.kind == JIT_V_LOCAL || k->lhs.kind == JIT_V_SLOT)) {
+		uint8_t r = to_reg(c, &k->lhs, k->at);
+
+		k->lhs.kind = JIT_V_REG;
+		k->lhs.reg = r;
+	}
+	if (k->op && k->op != JIT_OP_I32_EQZ && k->op != JIT_OP_I64_EQZ &&
+	    (k->rhs.kind == JIT_V_LOCAL || k->rhs.kind == JIT_V_SLOT)) {
+		uint8_t r = to_reg(c, &k->rhs, k->at + 1);
+
+		k->rhs.kind = JIT_V_REG;
+		k->rhs.reg = r;
+	}
+}
+
+/* -- Instructions --------------------------------------------------------- */
+
+struct fstate {
+	uint32_t nframes;
+	const uint8_t *p;
+};
+
+static void read_blocktype(struct jit_cc *c, const uint8_t **p,
+			   struct jit_cframe *f)
+{
+	static const uint8_t single[256] = {
+		[JIT_I32] = JIT_I32, [JIT_I64] = JIT_I64, [JIT_F32] = JIT_F32,
+		[JIT_F64] = JIT_F64, [JIT_V128] = JIT_V128,
+		[JIT_FUNCREF] = JIT_FUNCREF, [JIT_EXTERNREF] = JIT_EXTERNREF,
+	};
+	uint8_t b = **p;
+
+	f->nparams = f->nresults = 0;
+	f->params = f->results = NULL;
+	if (b == 0x40) {
+		(*p)++;
+	} else if (is_valtype(b)) {
+		(*p)++;
+		f->results = &single[b];
+		f->nresults = 1;
+	} else {
+		const struct jit_wasm_functype *ft = &c->m->types[get_s64(p)];
+
+		f->params = ft->params;
+		f->nparams = ft->nparams;
+		f->results = ft->results;
+		f->nresults = ft->nresults;
+	}
+}
+
+static struct jit_cframe *push_frame(struct jit_cc *c, struct fstate *st,
+				     uint8_t kind)
+{
+	struct jit_cframe *f;
+
+	if (!grow(c, (void **)&c->s->frames, &c->s->frames_cap, st->nframes + 1,
+	    sizeof(struct jit_cframe)))
+		return NULL;
+	f = &c->s->frames[st->nframes++];
+	*f = (struct jit_cframe){ .kind = kind, .patches = NO_PATCH,
+				  .else_site = NO_PATCH };
+	return f;
+}
+
+static void op_block(struct jit_cc *c, struct fstate *st, unsigned op)
+{
+	struct jit_cframe tmp, *f;
+	struct cond k;
+
+	read_blocktype(c, &st->p, &tmp);
+	if (op == JIT_OP_IF) {
+		k = pop_cond(c);
+		pin_cond(c, &k);
+	}
+	enter_block(c, tmp.nparams);
+	if (!(f = push_frame(c, st, op == JIT_OP_LOOP ? FRAME_LOOP :
+	    op == JIT_OP_IF ? FRAME_IF : FRAME_BLOCK)))
+		return;
+	f->params = tmp.params;
+	f->nparams = tmp.nparams;
+	f->results = tmp.results;
+	f->nresults = tmp.nresults;
+	f->height = c->nvals - f->nparams;
+	if (op == JIT_OP_LOOP) {
+		f->target = jit_buf_pos(&c->buf);
+		jit_emit_poll(c);
+	} else if (op == JIT_OP_IF) {
+		f->else_site = jit_emit_branch(c, emit_cond(c, &k), true);
+	}
+}
+
+/* The compare just compiled feeds the br_if or if that follows it. */
+static void op_br_if(struct jit_cc *c, struct fstate *st, struct cond *k)
+{
+	uint32_t depth = get_u32(&st->p);
+	struct jit_cframe *f = frame_at(c, st->nframes, depth);
+	uint32_t skip;
+
+	if (in_place(c, f)) {
+		jump_to(c, f, emit_cond(c, k), false);
+		return;
+	}
+	pin_cond(c, k);
+	skip = jit_emit_branch(c, emit_cond(c, k), true);
+	take_branch(c, f);
+	jit_emit_patch(c, skip, jit_buf_pos(&c->buf));
+}
+
+static void op_else(struct jit_cc *c, struct fstate *st)
+{
+	struct jit_cframe *f = frame_at(c, st->nframes, 0);
+
+	if (!f->unreachable) {
+		settle_results(c, f);
+		jump_to(c, f, JIT_COND_ALWAYS, false);
+	}
+	drop_to(c, f->height);
+	jit_emit_patch(c, f->else_site, jit_buf_pos(&c->buf));
+	f->else_site = NO_PATCH;
+	f->has_else = true;
+	f->unreachable = false;
+	for (uint32_t i = 0; i < f->nparams; i++)
+		push_slot(c, f->params[i]);
+}
+
+/* end of a block, loop or if; false at the function's end. */
+static bool op_end(struct jit_cc *c, struct fstate *st)
+{
+	struct jit_cframe *f = frame_at(c, st->nframes, 0);
+	bool merges = f->patches != NO_PATCH || f->else_site != NO_PATCH;
+	bool reachable = !f->unreachable || merges;
+
+	if (f->kind == FRAME_LOOP)
+		merges = false;		/* nothing branches to a loop's end */
+	if (!f->unreachable && merges)
+		settle_results(c, f);
+	if (f->unreachable) {
+		drop_to(c, f->height);
+		if (merges)
+			for (uint32_t i = 0; i < f->nresults; i++)
+				push_slot(c, f->results[i]);
+	}
+	bind_patches(c, f, jit_buf_pos(&c->buf));
+	if (f->else_site != NO_PATCH)
+		jit_emit_patch(c, f->else_site, jit_buf_pos(&c->buf));
+	if (f->kind == FRAME_FUNC) {
+		if (!f->unreachable)
+			do_return(c);
+		st->nframes--;
+		return false;
+	}
+	st->nframes--;
+	if (!reachable) {
+		/* Whatever follows, up to the parent's end, is dead. */
+		f = frame_at(c, st->nframes, 0);
+		drop_to(c, f->height);
+		f->unreachable = true;
+	}
+	return true;
+}
+
+static void op_br_table(struct jit_cc *c, struct fstate *st)
+{
+	uint32_t n = get_u32(&st->p), table, *stub;
+	struct jit_cframe *cur = frame_at(c, st->nframes, 0);
+	struct jit_cval idx;
+	uint8_t r;
+
+	/* One stub per distinct label (moves, jump), shared by its entries. */
+	if (!(stub = kmalloc(sizeof(uint32_t) * st->nframes))) {
+		c->oom = true;
+		return;
+	}
+	for (uint32_t i = 0; i < st->nframes; i++)
+		stub[i] = NO_PATCH;
+	idx = pop(c);
+	r = to_reg(c, &idx, c->nvals);
+	table = jit_emit_jump_table(c, r, n);
+	jit_ra_free(c, r);
+	for (uint32_t i = 0; i <= n; i++) {
+		uint32_t depth = get_u32(&st->p);
+
+		if (stub[depth] == NO_PATCH) {
+			struct jit_cframe *f = frame_at(c, st->nframes, depth);
+
+			stub[depth] = jit_buf_pos(&c->buf);
+			take_branch(c, f);
+		}
+		jit_emit_jump_table_set(c, table, i, stub[depth]);
+	}
+	kfree(stub);
+	drop_to(c, cur->height);
+	cur->unreachable = true;
+}
+
+/*
+ * A call of any kind: every other live value to its slot, the arguments
+ * handed to the back end wherever they are (imm[] first: a runtime call's
+ * immediates, then the top nstack values), an indirect call's callee
+ * operand (the top value, when elem) too, and the results pushed.
+ */
+static void do_call(struct jit_cc *c, struct jit_call *call, const uint64_t *imm,
+		    uint32_t nimm, bool elem)
+{
+	uint32_t nstack = call->nparams - nimm;
+	uint32_t base = c->nvals - nstack - elem;
+	struct jit_opnd *args, callee;
+	uint8_t r;
+
+	/* What stays on the stack goes to its slots; the arguments may stay
+	 * in registers, the back end moves them into place in parallel. */
+	for (uint32_t i = 0; i < base; i++)
+		if (c->vals[i].kind == JIT_V_REG)
+			spill(c, i);
+	if (!grow(c, (void **)&c->s->homes, &c->s->homes_cap,
+	    c->nlocals + call->nparams + 1, sizeof(struct jit_opnd)))
+		return;
+	c->local_home = c->s->homes;
+	args = c->s->homes + c->nlocals;
+	for (uint32_t i = 0; i < nimm; i++)
+		args[i] = (struct jit_opnd){ .kind = JIT_OPND_IMM, .imm = imm[i] };
+	for (uint32_t i = 0; i < nstack; i++)
+		args[nimm + i] = opnd_of(c, &c->vals[base + i], base + i);
+	if (elem) {
+		callee = opnd_of(c, &c->vals[c->nvals - 1], c->nvals - 1);
+		call->elem = &callee;
+	}
+	call->args = args;
+	call->results_off = jit_slot_off(c, base);
+	drop_to(c, base);
+	r = jit_emit_call(c, call);
+	if (call->nresults == 1 && r != JIT_NO_REG) {
+		push_reg(c, call->results[0], r);
+		return;
+	}
+	for (uint32_t i = 0; i < call->nresults; i++)
+		push_slot(c, call->results[i]);
+}
+
+static void call_func(struct jit_cc *c, uint32_t x)
+{
+	const struct jit_wasm_functype *ft = &c->m->types[c->m->funcs[x].type];
+	struct jit_call call = {
+		.kind = c->m->funcs[x].imported ? JIT_CALL_IMPORT : JIT_CALL_DIRECT,
+		.index = x, .params = ft->params, .nparams = ft->nparams,
+		.results = ft->results, .nresults = ft->nresults,
+	};
+
+	do_call(c, &call, NULL, 0, false);
+}
+
+static void op_call_indirect(struct jit_cc *c, uint32_t type, uint32_t table)
+{
+	const struct jit_wasm_functype *ft = &c->m->types[type];
+	struct jit_call call = {
+		.kind = JIT_CALL_INDIRECT, .index = type, .table = table,
+		.params = ft->params, .nparams = ft->nparams,
+		.results = ft->results, .nresults = ft->nresults,
+	};
+
+	do_call(c, &call, NULL, 0, true);
+}
+
+/*
+ * A runtime call (rt.h): the immediates imm[0..nimm), then the top
+ * nparams - nimm operands, of the types `params`; the result (if any) is
+ * an i32 pushed.  `checked`: the call returns a trap code, tested here.
+ */
+static void call_runtime(struct jit_cc *c, const void *fn, const uint8_t *params,
+			 uint32_t nparams, const uint64_t *imm, uint32_t nimm,
+			 bool result, bool checked)
+{
+	static const uint8_t i32 = JIT_I32;
+	struct jit_call call = {
+		.kind = JIT_CALL_RUNTIME, .fn = fn, .params = params,
+		.nparams = nparams, .results = &i32,
+		.nresults = result || checked,
+	};
+	struct jit_cval v;
+	uint8_t r;
+
+	do_call(c, &call, imm, nimm, false);
+	if (checked) {
+		v = pop(c);
+		r = to_reg(c, &v, c->nvals);
+		jit_emit_trap_if_set(c, r);
+		jit_ra_free(c, r);
+	}
+}
+
+/* -- Locals and globals --------------------------------------------------- */
+
+static void op_local_set(struct jit_cc *c, uint32_t x, bool tee)
+{
+	uint32_t at = c->nvals - 1;
+	struct jit_cval v = pop(c);
+	struct jit_opnd src;
+
+	if (!(v.kind == JIT_V_LOCAL && v.local == x)) {
+		detach_local(c, x);
+		src = opnd_of(c, &v, at);
+		jit_emit_move(c, v.type, &c->local_home[x], &src);
+	}
+	if (!tee) {
+		release(c, &v);
+	} else if (v.kind == JIT_V_REG) {
+		push_reg(c, v.type, v.reg);
+	} else if (reserve_vals(c, 1)) {
+		/* A slot value stays in its slot, a constant or local as it was. */
+		c->vals[c->nvals++] = v;
+	}
+}
+
+/* A register holding the address of global x's cell. */
+static uint8_t global_cell(struct jit_cc *c, uint32_t x)
+{
+	uint8_t base = jit_ra_alloc(c, JIT_I64);
+
+	jit_emit_vm_load(c, base, c->layout->globals + 8 * x);
+	return base;
+}
+
+static void op_global_get(struct jit_cc *c, uint32_t x)
+{
+	uint8_t type = c->m->globals[x].type, base = global_cell(c, x), dst;
+
+	dst = jit_is_fp(type) ? jit_ra_alloc(c, type) : base;
+	jit_emit_load_field(c, type, dst, base, 0);
+	if (dst != base)
+		jit_ra_free(c, base);
+	push_reg(c, type, dst);
+}
+
+static void op_global_set(struct jit_cc *c, uint32_t x)
+{
+	uint32_t at = c->nvals - 1;
+	struct jit_cval v = pop(c);
+	struct jit_opnd src = opnd_of(c, &v, at);
+	uint8_t base = global_cell(c, x);
+
+	jit_emit_store_field(c, v.type, base, 0, &src);
+	jit_ra_free(c, base);
+	release(c, &v);
+}
+
+/* -- Numeric and memory instructions -------------------------------------- */
+
+static void op_load(struct jit_cc *c, unsigned op, uint32_t offset)
+{
+	uint8_t type = jit_wasm_ops[op].push, dst;
+	uint32_t at = c->nvals - 1;
+	struct jit_cval a = pop(c);
+	struct jit_opnd addr = opnd_of(c, &a, at);
+
+	/* An integer result may take the address's register: the address
+	 * is read before the result is written. */
+	if (a.kind == JIT_V_REG && !jit_is_fp(type)) {
+		dst = a.reg;
+	} else {
+		dst = jit_ra_alloc(c, type);
+		release(c, &a);
+	}
+	jit_emit_load(c, op, dst, &addr, offset);
+	push_reg(c, type, dst);
+}
+
+static void op_store(struct jit_cc *c, unsigned op, uint32_t offset)
+{
+	uint32_t at = c->nvals - 2;
+	struct jit_cval v = pop(c), a = pop(c);
+	struct jit_opnd val = opnd_of(c, &v, at + 1), addr = opnd_of(c, &a, at);
+
+	jit_emit_store(c, op, &addr, offset, &val);
+	release(c, &v);
+	release(c, &a);
+}
+
+static void op_unary(struct jit_cc *c, unsigned op)
+{
+	uint8_t type = jit_wasm_ops[op].push, dst;
+	uint32_t at = c->nvals - 1;
+	struct jit_cval v = pop(c);
+	struct jit_opnd src = opnd_of(c, &v, at);
+
+	/* The operand's register serves when the result is of its class. */
+	if (v.kind == JIT_V_REG && jit_is_fp(v.type) == jit_is_fp(type)) {
+		dst = v.reg;
+	} else {
+		dst = jit_ra_alloc(c, type);
+		release(c, &v);
+	}
+	jit_emit_unop(c, op, dst, &src);
+	push_reg(c, type, dst);
+}
+
+static bool commutes(unsigned op)
+{
+	switch (op) {
+	case JIT_OP_I32_ADD: case JIT_OP_I32_MUL: case JIT_OP_I32_AND:
+	case JIT_OP_I32_OR: case JIT_OP_I32_XOR:
+	case JIT_OP_I64_ADD: case JIT_OP_I64_MUL: case JIT_OP_I64_AND:
+	case JIT_OP_I64_OR: case JIT_OP_I64_XOR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void op_binary(struct jit_cc *c, unsigned op)
+{
+	uint32_t at = c->nvals - 2, lat = at, rat = at + 1;
+	struct jit_cval rhs = pop(c), lhs = pop(c), t;
+	struct jit_opnd r;
+	uint8_t dst;
+
+	/* A commutative op takes a register operand as its destination. */
+	if (commutes(op) && lhs.kind != JIT_V_REG && rhs.kind == JIT_V_REG) {
+		t = lhs;
+		lhs = rhs;
+		rhs = t;
+		lat = at + 1;
+		rat = at;
+	}
+	dst = to_reg(c, &lhs, lat);
+	r = opnd_of(c, &rhs, rat);
+	jit_emit_binop(c, op, dst, dst, &r);
+	release(c, &rhs);
+	push_reg(c, jit_wasm_ops[op].push, dst);
+}
+
+static bool is_compare(unsigned op)
+{
+	return op >= JIT_OP_I32_EQZ && op <= JIT_OP_F64_GE;
+}
+
+static void begin_if(struct jit_cc *c, struct fstate *st, struct cond *k)
+{
+	struct jit_cframe tmp, *f;
+
+	read_blocktype(c, &st->p, &tmp);
+	pin_cond(c, k);
+	enter_block(c, tmp.nparams);
+	if (!(f = push_frame(c, st, FRAME_IF)))
+		return;
+	f->params = tmp.params;
+	f->nparams = tmp.nparams;
+	f->results = tmp.results;
+	f->nresults = tmp.nresults;
+	f->height = c->nvals - f->nparams;
+	f->else_site = jit_emit_branch(c, emit_cond(c, k), true);
+}
+
+/* A comparison: fused into a following br_if or if, else 0 or 1. */
+static void op_compare(struct jit_cc *c, struct fstate *st, unsigned op)
+{
+	struct cond k = { .op = op };
+	uint8_t dst;
+
+	if (op != JIT_OP_I32_EQZ && op != JIT_OP_I64_EQZ)
+		k.rhs = pop(c);
+	k.at = c->nvals - 1;
+	k.lhs = pop(c);
+	if (*st->p == JIT_OP_BR_IF) {
+		st->p++;
+		op_br_if(c, st, &k);
+	} else if (*st->p == JIT_OP_IF) {
+		st->p++;
+		begin_if(c, st, &k);
+	} else {
+		pin_cond(c, &k);
+		dst = jit_ra_alloc(c, JIT_I32);
+		jit_emit_setcc(c, emit_cond(c, &k), dst);
+		push_reg(c, JIT_I32, dst);
+	}
+}
+
+static void op_select(struct jit_cc *c)
+{
+	struct cond k = pop_cond(c);
+	uint32_t at = c->nvals - 2;
+	struct jit_cval b = pop(c), a = pop(c);
+	struct jit_opnd other;
+	uint8_t dst;
+
+	pin_cond(c, &k);
+	dst = to_reg(c, &a, at);
+	other = opnd_of(c, &b, at + 1);
+	jit_emit_select(c, a.type, emit_cond(c, &k), dst, &other);
+	release(c, &b);
+	push_reg(c, a.type, dst);
+}
+
+static void op_memory_size(struct jit_cc *c)
+{
+	uint8_t r = jit_ra_alloc(c, JIT_I64);
+
+	jit_emit_vm_load(c, r, offsetof(struct jit_vmctx, mem));
+	jit_emit_load_field(c, JIT_I32, r, r, (int32_t)offsetof(struct jit_memory, pages));
+	push_reg(c, JIT_I32, r);
+}
+
+/* table.get and table.set: runtime calls (call_indirect is inline). */
+static void op_table_access(struct jit_cc *c, unsigned op, uint32_t x)
+{
+	static const uint8_t get_t[] = { JIT_I32, JIT_I32, JIT_I64 };
+	static const uint8_t set_t[] = { JIT_I32, JIT_I32, JIT_I64 };
+	uint8_t type = c->m->tables[x].elem;
+	uint64_t imm = x;
+
+	if (op == JIT_OP_TABLE_SET) {
+		call_runtime(c, jit_rt_table_set, set_t, 3, &imm, 1, false, true);
+		return;
+	}
+	/* The element lands in the slot of the index it replaces. */
+	{
+		static const uint8_t i32 = JIT_I32;
+		uint32_t at = c->nvals - 1;
+		struct jit_call call = {
+			.kind = JIT_CALL_RUNTIME, .fn = jit_rt_table_get,
+			.params = get_t, .nparams = 3, .results = &i32, .nresults = 1,
+		};
+		uint64_t imms[1] = { x };
+		struct jit_opnd *args;
+		struct jit_cval v;
+		uint8_t r;
+
+		spill_regs(c);
+		if (!grow(c, (void **)&c->s->homes, &c->s->homes_cap,
+		    c->nlocals + 3, sizeof(struct jit_opnd)))
+			return;
+		c->local_home = c->s->homes;
+		args = c->s->homes + c->nlocals;
+		args[0] = (struct jit_opnd){ .kind = JIT_OPND_IMM, .imm = imms[0] };
+		args[1] = opnd_of(c, &c->vals[at], at);
+		args[2] = (struct jit_opnd){ .kind = JIT_OPND_ADDR, .off = jit_slot_off(c, at) };
+		call.args = args;
+		drop_to(c, at);
+		r = jit_emit_call(c, &call);
+		jit_emit_trap_if_set(c, r);
+		jit_ra_free(c, r);
+		push_slot(c, type);
+		(void)v;
+	}
+}
+
+static void op_misc(struct jit_cc *c, struct fstate *st, unsigned op)
+{
+	static const uint8_t i32s[] = { JIT_I32, JIT_I32, JIT_I32, JIT_I32, JIT_I32 };
+	static const uint8_t grow_t[] = { JIT_I32, JIT_I64, JIT_I32 };
+	static const uint8_t fill_t[] = { JIT_I32, JIT_I32, JIT_I64, JIT_I32 };
+	uint64_t imm[2];
+
+	switch (op) {
+	case JIT_OP_MEMORY_INIT:	/* (seg | d, s, n) */
+		imm[0] = get_u32(&st->p);
+		st->p++;
+		call_runtime(c, jit_rt_memory_init, i32s, 4, imm, 1, false, true);
+		return;
+	case JIT_OP_DATA_DROP:
+		imm[0] = get_u32(&st->p);
+		call_runtime(c, jit_rt_data_drop, i32s, 1, imm, 1, false, false);
+		return;
+	case JIT_OP_MEMORY_COPY:
+		st->p += 2;
+		call_runtime(c, jit_rt_memory_copy, i32s, 3, NULL, 0, false, true);
+		return;
+	case JIT_OP_MEMORY_FILL:
+		st->p++;
+		call_runtime(c, jit_rt_memory_fill, i32s, 3, NULL, 0, false, true);
+		return;
+	case JIT_OP_TABLE_INIT:		/* (table, seg | d, s, n) */
+		imm[1] = get_u32(&st->p);
+		imm[0] = get_u32(&st->p);
+		call_runtime(c, jit_rt_table_init, i32s, 5, imm, 2, false, true);
+		return;
+	case JIT_OP_ELEM_DROP:
+		imm[0] = get_u32(&st->p);
+		call_runtime(c, jit_rt_elem_drop, i32s, 1, imm, 1, false, false);
+		return;
+	case JIT_OP_TABLE_COPY:		/* (dst table, src table | d, s, n) */
+		imm[0] = get_u32(&st->p);
+		imm[1] = get_u32(&st->p);
+		call_runtime(c, jit_rt_table_copy, i32s, 5, imm, 2, false, true);
+		return;
+	case JIT_OP_TABLE_GROW:		/* (table | init, delta) */
+		imm[0] = get_u32(&st->p);
+		call_runtime(c, jit_rt_table_grow, grow_t, 3, imm, 1, true, false);
+		return;
+	case JIT_OP_TABLE_SIZE: {
+		uint8_t r = jit_ra_alloc(c, JIT_I64);
+
+		jit_emit_vm_load(c, r, c->layout->tables + 8 * get_u32(&st->p));
+		jit_emit_load_field(c, JIT_I32, r, r, (int32_t)offsetof(struct jit_table, size));
+		push_reg(c, JIT_I32, r);
+		return;
+	}
+	case JIT_OP_TABLE_FILL:		/* (table | d, val, n) */
+		imm[0] = get_u32(&st->p);
+		call_runtime(c, jit_rt_table_fill, fill_t, 4, imm, 1, false, true);
+		return;
+	default:		/* the saturating truncations */
+		op_unary(c, op);
+		return;
+	}
+}
+
+/* -- Skipping instructions ------------------------------------------------ */
+
+/*
+ * Step over one instruction's immediates without compiling it (dead code,
+ * ranking locals).  Returns the change in block nesting: +1 for block,
+ * loop and if, -1 for end, else 0.
+ */
+static int skip_imm(struct fstate *st, unsigned op)
+{
+	const struct jit_op_info *oi = &jit_wasm_ops[op];
+	uint32_t n;
+
+	switch (oi->imm) {
+	case JIT_IMM_SPECIAL:
+		break;
+	case JIT_IMM_MEMARG:
+		get_u32(&st->p);
+		get_u32(&st->p);
+		return 0;
+	case JIT_IMM_MEMZERO:
+	case JIT_IMM_LANE:
+		st->p++;
+		return 0;
+	case JIT_IMM_MEMCOPY:
+		st->p += 2;
+		return 0;
+	case JIT_IMM_MEMINIT:
+		get_u32(&st->p);
+		st->p++;
+		return 0;
+	case JIT_IMM_DATA:
+	case JIT_IMM_I32:
+	case JIT_IMM_I64:
+		get_s64(&st->p);
+		return 0;
+	case JIT_IMM_F32:
+		st->p += 4;
+		return 0;
+	case JIT_IMM_F64:
+		st->p += 8;
+		return 0;
+	case JIT_IMM_V128:
+	case JIT_IMM_SHUFFLE:
+		st->p += 16;
+		return 0;
+	case JIT_IMM_MEMLANE:
+		get_u32(&st->p);
+		get_u32(&st->p);
+		st->p++;
+		return 0;
+	default:
+		return 0;
+	}
+	switch (op) {
+	case JIT_OP_BLOCK:
+	case JIT_OP_LOOP:
+	case JIT_OP_IF:
+		if (*st->p == 0x40 || is_valtype(*st->p))
+			st->p++;
+		else
+			get_s64(&st->p);
+		return 1;
+	case JIT_OP_END:
+		return -1;
+	case JIT_OP_BR_TABLE:
+		n = get_u32(&st->p);
+		for (uint64_t i = 0; i <= n; i++)
+			get_u32(&st->p);
+		return 0;
+	case JIT_OP_CALL_INDIRECT:
+	case JIT_OP_TABLE_INIT:
+	case JIT_OP_TABLE_COPY:
+		get_u32(&st->p);
+		get_u32(&st->p);
+		return 0;
+	case JIT_OP_SELECT_T:
+		n = get_u32(&st->p);
+		st->p += n;
+		return 0;
+	case JIT_OP_REF_NULL:
+		st->p++;
+		return 0;
+	case JIT_OP_UNREACHABLE:
+	case JIT_OP_ELSE:
+	case JIT_OP_RETURN:
+	case JIT_OP_DROP:
+	case JIT_OP_SELECT:
+	case JIT_OP_REF_IS_NULL:
+		return 0;
+	default:		/* one index */
+		get_u32(&st->p);
+		return 0;
+	}
+}
+
+/* -- Ranking the locals --------------------------------------------------- */
+
+#define LOOP_WEIGHT_SHIFT	3	/* a use in a loop counts 8x per level */
+#define LOOP_WEIGHT_MAX		24
+
+/*
+ * Count each local's uses, weighted by loop depth, and list the busiest of
+ * each class for the back end to keep in registers; note whether the body
+ * touches memory.  One walk over the body before compiling it.
+ */
+static bool rank_locals(struct jit_cc *c, const struct jit_wasm_func *fn)
+{
+	struct jit_scratch *s = c->s;
+	struct fstate st = { .p = fn->code };
+	uint32_t depth = 0, shift = 0, *w;
+
+	c->nhot[0] = c->nhot[1] = 0;
+	c->uses_memory = false;
+	if (!grow(c, (void **)&s->weights, &s->weights_cap, c->nlocals + 1, sizeof(uint32_t)) ||
+	    !grow(c, (void **)&s->loops, &s->loops_cap, fn->max_depth + 1, 1))
+		return false;
+	w = s->weights;
+	kmemset(w, 0, sizeof(uint32_t) * c->nlocals);
+	for (;;) {
+		unsigned op = *st.p++;
+
+		if (op == 0xfc || op == 0xfd)
+			op = (op == 0xfc ? 0x100u : 0x200u) + get_u32(&st.p);
+		switch (op) {
+		case JIT_OP_LOCAL_GET:
+		case JIT_OP_LOCAL_SET:
+		case JIT_OP_LOCAL_TEE: {
+			uint32_t x = get_u32(&st.p), add = 1u << shift;
+
+			w[x] = w[x] > UINT32_MAX - add ? UINT32_MAX : w[x] + add;
+			continue;
+		}
+		case JIT_OP_END:
+			if (!depth)
+				goto done;
+			depth--;
+			if (s->loops[depth] && shift >= LOOP_WEIGHT_SHIFT)
+				shift -= LOOP_WEIGHT_SHIFT;
+			continue;
+		default:
+			if (jit_wasm_ops[op].width || jit_wasm_ops[op].shape == JIT_SHAPE_MEMORY)
+				c->uses_memory = true;
+			if (skip_imm(&st, op) > 0) {
+				bool loop = op == JIT_OP_LOOP && shift < LOOP_WEIGHT_MAX;
+
+				s->loops[depth++] = loop;
+				shift += loop ? LOOP_WEIGHT_SHIFT : 0;
+			}
+		}
+	}
+done:
+	/* The top few of each class, by repeated selection (few homes). */
+	for (unsigned cls = 0; cls < 2; cls++) {
+		while (c->nhot[cls] < jit_target_homes[cls]) {
+			uint32_t best = UINT32_MAX, bw = 1;	/* used more than once */
+
+			for (uint32_t i = 0; i < c->nlocals; i++)
+				if (w[i] > bw && jit_is_fp(c->local_types[i]) == cls) {
+					best = i;
+					bw = w[i];
+				}
+			if (best == UINT32_MAX)
+				break;
+			c->hot[cls][c->nhot[cls]++] = best;
+			w[best] = 0;
+		}
+	}
+	return true;
+}
+
+/* -- The body ------------------------------------------------------------- */
+
+static bool compile_code(struct jit_cc *c, struct fstate *st)
+{
+	uint32_t dead = 0;	/* blocks opened inside dead code */
+
+	for (;;) {
+		unsigned op = *st->p++;
+		struct jit_cframe *cur = frame_at(c, st->nframes, 0);
+		uint32_t x, y;
+
+		if (op == 0xfc || op == 0xfd)
+			op = (op == 0xfc ? 0x100u : 0x200u) + get_u32(&st->p);
+		if (unlikely(c->oom || c->buf.overflow))
+			return false;
+		if (cur->unreachable) {
+			int d = skip_imm(st, op);
+
+			if (d > 0) {
+				dead++;
+				continue;
+			}
+			if (dead && d < 0) {
+				dead--;
+				continue;
+			}
+			if (dead || (op != JIT_OP_END && op != JIT_OP_ELSE))
+				continue;
+			/* The dead frame's own else or end: handled below. */
+		}
+		switch (jit_wasm_ops[op].shape) {
+		case JIT_SHAPE_UNARY:
+			if (is_compare(op))
+				op_compare(c, st, op);
+			else
+				op_unary(c, op);
+			continue;
+		case JIT_SHAPE_BINARY:
+			if (is_compare(op))
+				op_compare(c, st, op);
+			else
+				op_binary(c, op);
+			continue;
+		case JIT_SHAPE_LOAD:
+			get_u32(&st->p);
+			op_load(c, op, get_u32(&st->p));
+			continue;
+		case JIT_SHAPE_STORE:
+			get_u32(&st->p);
+			op_store(c, op, get_u32(&st->p));
+			continue;
+		case JIT_SHAPE_NOP:
+			continue;
+		default:
+			break;
+		}
+		switch (op) {
+		case JIT_OP_I32_CONST:
+			push_const(c, JIT_I32, (uint32_t)get_s64(&st->p));
+			break;
+		case JIT_OP_I64_CONST:
+			push_const(c, JIT_I64, (uint64_t)get_s64(&st->p));
+			break;
+		case JIT_OP_F32_CONST:
+			push_const(c, JIT_F32, get_le(&st->p, 4));
+			break;
+		case JIT_OP_F64_CONST:
+			push_const(c, JIT_F64, get_le(&st->p, 8));
+			break;
+		case JIT_OP_UNREACHABLE:
+			jit_emit_trap_if(c, JIT_COND_ALWAYS, JIT_TRAP_UNREACHABLE);
+			drop_to(c, cur->height);
+			cur->unreachable = true;
+			break;
+		case JIT_OP_BLOCK:
+		case JIT_OP_LOOP:
+		case JIT_OP_IF:
+			op_block(c, st, op);
+			break;
+		case JIT_OP_ELSE:
+			op_else(c, st);
+			break;
+		case JIT_OP_END:
+			if (!op_end(c, st))
+				return !c->oom && !c->buf.overflow;
+			break;
+		case JIT_OP_BR:
+			branch(c, st->nframes, get_u32(&st->p));
+			break;
+		case JIT_OP_BR_IF: {
+			struct cond k = pop_cond(c);
+
+			op_br_if(c, st, &k);
+			break;
+		}
+		case JIT_OP_BR_TABLE:
+			op_br_table(c, st);
+			break;
+		case JIT_OP_RETURN:
+			branch(c, st->nframes, st->nframes - 1);
+			break;
+		case JIT_OP_CALL:
+			call_func(c, get_u32(&st->p));
+			break;
+		case JIT_OP_CALL_INDIRECT:
+			x = get_u32(&st->p);
+			y = get_u32(&st->p);
+			op_call_indirect(c, x, y);
+			break;
+		case JIT_OP_DROP: {
+			struct jit_cval v = pop(c);
+
+			release(c, &v);
+			break;
+		}
+		case JIT_OP_SELECT_T:
+			st->p += 1 + get_u32(&st->p) - 1 + 0;
+			/* fall through */
+		case JIT_OP_SELECT:
+			op_select(c);
+			break;
+		case JIT_OP_LOCAL_GET:
+			x = get_u32(&st->p);
+			if (reserve_vals(c, 1))
+				c->vals[c->nvals++] = (struct jit_cval){
+					.type = c->local_types[x], .kind = JIT_V_LOCAL, .local = x };
+			break;
+		case JIT_OP_LOCAL_SET:
+			op_local_set(c, get_u32(&st->p), false);
+			break;
+		case JIT_OP_LOCAL_TEE:
+			op_local_set(c, get_u32(&st->p), true);
+			break;
+		case JIT_OP_GLOBAL_GET:
+			op_global_get(c, get_u32(&st->p));
+			break;
+		case JIT_OP_GLOBAL_SET:
+			op_global_set(c, get_u32(&st->p));
+			break;
+		case JIT_OP_TABLE_GET:
+		case JIT_OP_TABLE_SET:
+			op_table_access(c, op, get_u32(&st->p));
+			break;
+		case JIT_OP_MEMORY_SIZE:
+			st->p++;
+			op_memory_size(c);
+			break;
+		case JIT_OP_MEMORY_GROW: {
+			static const uint8_t i32 = JIT_I32;
+
+			st->p++;
+			call_runtime(c, jit_rt_memory_grow, &i32, 1, NULL, 0, true, false);
+			break;
+		}
+		case JIT_OP_REF_NULL:
+			push_const(c, *st->p++, 0);
+			break;
+		case JIT_OP_REF_IS_NULL: {
+			struct cond k = pop_cond(c);
+			uint8_t dst;
+
+			pin_cond(c, &k);
+			dst = jit_ra_alloc(c, JIT_I32);
+			/* "is null" is "not (v is not null)": set, then flip. */
+			jit_emit_setcc(c, emit_cond(c, &k), dst);
+			{
+				struct jit_opnd one = { .kind = JIT_OPND_IMM, .imm = 1 };
+
+				jit_emit_binop(c, JIT_OP_I32_XOR, dst, dst, &one);
+			}
+			push_reg(c, JIT_I32, dst);
+			break;
+		}
+		case JIT_OP_REF_FUNC: {
+			uint8_t r = jit_ra_alloc(c, JIT_I64);
+
+			jit_emit_vm_load(c, r, c->layout->funcs + 8 * get_u32(&st->p));
+			push_reg(c, JIT_FUNCREF, r);
+			break;
+		}
+		default:
+			if (op >= 0x100 && op < 0x200) {
+				op_misc(c, st, op);
+				break;
+			}
+			/* SIMD: the validator accepts it, the compiler does not yet. */
+			c->unsupported = op;
+			return false;
+		}
+	}
+}
+
+bool jit_compile_func(struct jit_cc *c, uint32_t func)
+{
+	const struct jit_wasm_func *fn = &c->m->funcs[func];
+	struct jit_scratch *s = c->s;
+	struct fstate st = { .nframes = 0, .p = fn->code };
+	struct jit_cframe *f;
+	uint32_t k;
+
+	c->func = func;
+	c->ft = &c->m->types[fn->type];
+	c->nlocals = c->ft->nparams + fn->nlocals;
+	c->nvals = 0;
+	c->nrelocs = 0;
+	c->nstubs = 0;
+	c->out_bytes = 0;
+	c->reg_free = jit_target_regs;
+	for (unsigned r = 0; r < 64; r++)
+		c->reg_owner[r] = NO_OWNER;
+	if (!grow(c, (void **)&s->types, &s->types_cap, c->nlocals + 1, 1) ||
+	    !grow(c, (void **)&s->homes, &s->homes_cap, c->nlocals + 1,
+		  sizeof(struct jit_opnd)) ||
+	    !grow(c, (void **)&s->vals, &s->vals_cap, fn->max_operands + 1,
+		  sizeof(struct jit_cval)) ||
+	    !grow(c, (void **)&s->patches, &s->patches_cap, 1, sizeof(uint32_t)))
+		return false;
+	c->vals = s->vals;
+	c->local_home = s->homes;
+	c->local_types = s->types;
+	s->patches[0] = 0;
+
+	/* The locals' types: params, then the declarations again (validated). */
+	kmemcpy(c->local_types, c->ft->params, c->ft->nparams);
+	k = c->ft->nparams;
+	{
+		const uint8_t *p = fn->body;
+		uint32_t ngroups = get_u32(&p);
+
+		for (uint32_t i = 0; i < ngroups; i++) {
+			uint32_t n = get_u32(&p);
+
+			kmemset(c->local_types + k, *p++, n);
+			k += n;
+		}
+	}
+
+	if (!rank_locals(c, fn))
+		return false;
+	jit_emit_prologue(c);
+	f = push_frame(c, &st, FRAME_FUNC);
+	if (!f)
+		return false;
+	f->results = c->ft->results;
+	f->nresults = c->ft->nresults;
+	if (!compile_code(c, &st))
+		return false;
+	jit_emit_finish(c);
+	return !c->oom && !c->buf.overflow;
+}

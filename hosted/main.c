@@ -19,6 +19,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: k23sim [options]\n"
+		"       k23sim [options] --invoke NAME APP.wasm [ARGS...]\n"
 		"       k23sim validate APP.wasm   check a module without running it\n"
 		"       k23sim inspect APP.wasm    summarise a module's sections\n"
 		"\n"
@@ -26,7 +27,13 @@ static void usage(FILE *f)
 		"memfd, RISC-V page tables are applied with mmap.  With no app, the\n"
 		"kernel boots, prints its banner, runs its self-check and exits.\n"
 		"\n"
+		"With --invoke, the kernel compiles APP.wasm, instantiates it and calls\n"
+		"its exported function NAME with ARGS (i32/i64/f32/f64 as in the wasm\n"
+		"text format: -7, 0x1f, 1.5, -0x1p-3, inf, nan:0x200000), printing\n"
+		"each result on a line of its own.\n"
+		"\n"
 		"options:\n"
+		"  --invoke NAME    call the exported function NAME of APP.wasm\n"
 		"  --harts N        number of harts, 1-64 (default 2)\n"
 		"  --memory SIZE    simulated RAM, e.g. 256M or 1G; 8M-64G, a multiple\n"
 		"                   of 2M (default 256M)\n"
@@ -38,8 +45,10 @@ static void usage(FILE *f)
 		"  -h, --help       this text\n"
 		"  -V, --version    the version\n"
 		"\n"
-		"exit status: 0 when the self-check passes, 1 when it fails, 2 for bad\n"
-		"usage, 125 on a kernel panic.\n");
+		"exit status: 0 when the self-check passes (or the call returns), 1 when\n"
+		"it fails (or the module cannot be compiled or instantiated), 2 for bad\n"
+		"usage, 125 on a kernel panic, 134 when the wasm code traps (the trap\n"
+		"and a wasm backtrace go to stderr).\n");
 }
 
 /* "256M", "1G", "65536": bytes, or 0 when unparsable or overflowing. */
@@ -85,9 +94,11 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "invoke", required_argument, NULL, 'i' },
 		{ 0 }
 	};
 	struct hosted_config cfg;
+	const char *invoke = NULL;
 	int c, status;
 
 	if (argc > 1 && !strcmp(argv[1], "validate"))
@@ -100,7 +111,9 @@ int main(int argc, char **argv)
 	cfg.quiet = false;
 	cfg.log_filter = getenv("K23_LOG");
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qhV", opts, NULL)) != -1) {
+	/* "+": options end at APP.wasm, whose own arguments may look like
+	 * options (-5). */
+	while ((c = getopt_long(argc, argv, "+:qhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': {
 			char *end;
@@ -135,6 +148,9 @@ int main(int argc, char **argv)
 		case 'q':
 			cfg.quiet = true;
 			break;
+		case 'i':
+			invoke = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -151,9 +167,15 @@ int main(int argc, char **argv)
 	}
 	if (cfg.log_filter && log_set_filter(cfg.log_filter) < 0)
 		return bad_usage("bad log filter '%s'", cfg.log_filter);
+	if (invoke) {
+		/* An app's output is the point: no banner or self-check. */
+		cfg.quiet = true;
+		cfg.selfcheck = false;
+		return hosted_cmd_invoke(&cfg, invoke, argc - optind, argv + optind);
+	}
 	if (optind < argc)
-		return bad_usage("unexpected argument '%s': running wasm apps needs the JIT, "
-				 "which this version does not have yet", argv[optind]);
+		return bad_usage("unexpected argument '%s': running an app needs --invoke NAME "
+				 "(WASI programs are not supported yet)", argv[optind]);
 
 	status = hosted_run(&cfg, NULL, NULL);
 	if (status < 0)

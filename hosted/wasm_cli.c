@@ -26,8 +26,7 @@ static void cli_free(void *ctx, void *p)
 
 static const struct jit_wasm_alloc cli_heap = { cli_alloc, cli_free, NULL };
 
-/* The whole file, or NULL with the reason printed. */
-static uint8_t *read_file(const char *path, size_t *size)
+uint8_t *hosted_read_file(const char *path, size_t *size)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *buf = NULL;
@@ -72,7 +71,7 @@ static struct jit_wasm_module *load(const char *path, uint8_t **bytes,
 	size_t size;
 	int rc;
 
-	if (!(*bytes = read_file(path, &size))) {
+	if (!(*bytes = hosted_read_file(path, &size))) {
 		*status = 2;
 		return NULL;
 	}

@@ -1,0 +1,377 @@
+/*
+ * test_jit.c - the JIT and the runtime end to end: modules written in the
+ * text format (converted with wabt's wat2wasm), compiled, instantiated and
+ * run on the booted kernel, with what the spec suite cannot show:
+ * preemption of a spinning module, traps that leave everything else
+ * running, direct calls between linked modules, deep recursion, and code
+ * that does not depend on the number of harts compiling it.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include "harness.h"
+#include "../jit/jit.h"
+#include "../kernel/kerr.h"
+#include "../sched/sched.h"
+
+/* A module from text: wat2wasm into a temporary file, read back. */
+static uint8_t *wat(const char *text, size_t *size)
+{
+	char dir[] = "/tmp/k23-test-jit-XXXXXX", cmd[256], path[128];
+	uint8_t *bytes;
+	FILE *f;
+	long n;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/m.wat", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "wat2wasm --enable-all %s/m.wat -o %s/m.wasm", dir, dir);
+	cr_assert_eq(system(cmd), 0, "wat2wasm failed on:\n%s", text);
+	snprintf(path, sizeof(path), "%s/m.wasm", dir);
+	cr_assert_not_null(f = fopen(path, "rb"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	cr_assert_not_null(bytes = malloc((size_t)n));
+	cr_assert_eq(fread(bytes, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+	*size = (size_t)n;
+	return bytes;
+}
+
+/* Modules compiled by compile(), and the bytes they point into: freed
+ * together at the end of a test body by release_all(). */
+static struct {
+	struct jit_module *mod;
+	uint8_t *bytes;
+} compiled[8];
+static unsigned ncompiled;
+
+static struct jit_module *compile(const char *text)
+{
+	struct jit_wasm_error err;
+	struct jit_module *mod;
+	size_t size;
+	uint8_t *bytes = wat(text, &size);
+	int rc = jit_module_compile(bytes, size, NULL, &mod, &err);
+
+	cr_assert_eq(rc, 0, "compile: %s", err.msg);
+	cr_assert_lt(ncompiled, 8);
+	compiled[ncompiled].mod = mod;
+	compiled[ncompiled++].bytes = bytes;
+	return mod;
+}
+
+/* After the stores using them are destroyed. */
+static void release_all(void)
+{
+	while (ncompiled) {
+		ncompiled--;
+		jit_module_free(compiled[ncompiled].mod);
+		free(compiled[ncompiled].bytes);
+	}
+}
+
+static struct jit_instance *instantiate(struct jit_store *s, struct jit_module *mod)
+{
+	struct jit_link_error err;
+	struct jit_instance *inst;
+
+	cr_assert_eq(jit_instantiate(s, mod, &inst, &err), 0, "instantiate: %s", err.msg);
+	return inst;
+}
+
+static struct jit_func *export(struct jit_instance *inst, const char *name)
+{
+	struct jit_extern ex;
+
+	cr_assert_eq(jit_instance_export(inst, name, &ex), 0, "no export %s", name);
+	cr_assert_eq(ex.kind, JIT_EXTERN_FUNC);
+	return ex.func;
+}
+
+/* Call f with i32 arguments; its i32 result, or -1 with *trap on a trap. */
+static int64_t call_i32(struct jit_func *f, const uint32_t *a, uint32_t n,
+			struct jit_trap_info *trap)
+{
+	struct jit_value args[4], res = { 0 };
+	struct jit_sig sig = jit_func_sig(f);
+	int rc;
+
+	for (uint32_t i = 0; i < n; i++)
+		args[i] = (struct jit_value){ .type = JIT_I32, .bits = a[i] };
+	rc = jit_call(f, args, n, &res, sig.nresults, trap);
+	if (rc == -K_EFAULT)
+		return -1;
+	cr_assert_eq(rc, 0);
+	return (uint32_t)res.bits;
+}
+
+/* -- Preemption ----------------------------------------------------------- */
+
+static const char *spin_wat =
+	"(module (func (export \"spin\") (loop $l (br $l))))";
+
+struct spinner {
+	struct jit_store *store;
+	struct jit_func *spin;
+	struct jit_trap_info trap;
+	int rc;
+};
+
+static intptr_t run_spin(void *arg)
+{
+	struct spinner *sp = arg;
+
+	sp->rc = jit_call(sp->spin, NULL, 0, NULL, 0, &sp->trap);
+	return 0;
+}
+
+static atomic_int steps;
+
+static intptr_t stepper(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 20; i++) {
+		atomic_fetch_add(&steps, 1);
+		sched_task_yield();
+	}
+	return 0;
+}
+
+static int preempt_body(void *arg)
+{
+	struct spinner sp = { 0 };
+	struct sched_attr a = { .hart = 1, .pinned = true, .stack_size = 256u << 10 };
+	sched_task_t spin, step;
+
+	(void)arg;
+	cr_assert_eq(jit_store_create(&sp.store), 0);
+	sp.spin = export(instantiate(sp.store, compile(spin_wat)), "spin");
+	/* Both on hart 1: the stepper only finishes if the loop yields. */
+	cr_assert_eq(sched_spawn(&spin, run_spin, &sp, &a), 0);
+	cr_assert_eq(sched_spawn(&step, stepper, NULL, &a), 0);
+	sched_join(step, NULL);
+	cr_assert_eq(atomic_load(&steps), 20);
+	/* The loop is still running; stopping it is a trap like any other. */
+	jit_store_interrupt(sp.store);
+	sched_join(spin, NULL);
+	cr_assert_eq(sp.rc, -K_EFAULT);
+	cr_assert_eq(sp.trap.code, JIT_TRAP_INTERRUPTED);
+	jit_store_destroy(sp.store);
+	release_all();
+	return 0;
+}
+
+Test(jit, an_infinite_loop_is_preempted_and_can_be_interrupted, .timeout = 60)
+{
+	harness_boot(2, 256u << 20, preempt_body);
+}
+
+/* -- Traps ---------------------------------------------------------------- */
+
+static const char *trap_wat =
+	"(module (memory 1)"
+	"  (func $inner (param i32) (result i32) (i32.load (local.get 0)))"
+	"  (func (export \"load\") (param i32) (result i32) (call $inner (local.get 0)))"
+	"  (func (export \"div\") (param i32 i32) (result i32)"
+	"    (i32.div_u (local.get 0) (local.get 1))))";
+
+static int trap_body(void *arg)
+{
+	struct jit_store *s1, *s2;
+	struct jit_module *mod = compile(trap_wat);
+	struct jit_instance *a, *b;
+	struct jit_trap_info trap;
+	uint32_t args[2] = { 65536, 0 };
+
+	(void)arg;
+	cr_assert_eq(jit_store_create(&s1), 0);
+	cr_assert_eq(jit_store_create(&s2), 0);
+	a = instantiate(s1, mod);
+	b = instantiate(s2, mod);
+	/* Out of bounds: a fault in the guard region becomes a trap, with
+	 * both wasm frames in the backtrace. */
+	cr_assert_eq(call_i32(export(a, "load"), args, 1, &trap), -1);
+	cr_assert_eq(trap.code, JIT_TRAP_MEMORY_OOB);
+	cr_assert_geq(trap.nframes, 2);
+	cr_assert_eq(trap.frames[0].func, 0);
+	cr_assert_eq(trap.frames[1].func, 1);
+	cr_assert_eq(call_i32(export(a, "div"), args, 2, &trap), -1);
+	cr_assert_eq(trap.code, JIT_TRAP_DIV_ZERO);
+	/* The trapping instance and the other one both carry on. */
+	args[0] = 65532;
+	cr_assert_eq(call_i32(export(a, "load"), args, 1, &trap), 0);
+	cr_assert_eq(call_i32(export(b, "load"), args, 1, &trap), 0);
+	args[0] = 7;
+	args[1] = 2;
+	cr_assert_eq(call_i32(export(b, "div"), args, 2, &trap), 3);
+	jit_store_destroy(s1);
+	jit_store_destroy(s2);
+	release_all();
+	return 0;
+}
+
+Test(jit, a_trap_leaves_its_instance_and_others_working)
+{
+	harness_boot(2, 256u << 20, trap_body);
+}
+
+/* -- Linking -------------------------------------------------------------- */
+
+static const char *even_wat =
+	"(module"
+	"  (import \"odd\" \"is_odd\" (func $odd (param i32) (result i32)))"
+	"  (func (export \"is_even\") (param i32) (result i32)"
+	"    (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 1))"
+	"      (else (call $odd (i32.sub (local.get 0) (i32.const 1)))))))";
+
+static const char *base_wat =
+	"(module"
+	"  (func (export \"is_odd\") (param i32) (result i32)"
+	"    (i32.and (local.get 0) (i32.const 1))))";
+
+static int link_body(void *arg)
+{
+	struct jit_store *s;
+	struct jit_instance *base, *even, *odd;
+	struct jit_trap_info trap;
+	uint32_t n = 1001;
+
+	(void)arg;
+	cr_assert_eq(jit_store_create(&s), 0);
+	base = instantiate(s, compile(base_wat));
+	cr_assert_eq(jit_store_register(s, "odd", base), 0);
+	even = instantiate(s, compile(even_wat));
+	cr_assert_eq(jit_store_register(s, "even", even), 0);
+	odd = instantiate(s, compile(
+		"(module"
+		"  (import \"even\" \"is_even\" (func $even (param i32) (result i32)))"
+		"  (func (export \"odd_via_even\") (param i32) (result i32)"
+		"    (i32.xor (call $even (local.get 0)) (i32.const 1))))"));
+	/* odd -> even -> base: calls across three instances. */
+	cr_assert_eq(call_i32(export(even, "is_even"), &n, 1, &trap), 0);
+	cr_assert_eq(call_i32(export(odd, "odd_via_even"), &n, 1, &trap), 1);
+	n = 1000;
+	cr_assert_eq(call_i32(export(even, "is_even"), &n, 1, &trap), 1);
+	cr_assert_eq(call_i32(export(odd, "odd_via_even"), &n, 1, &trap), 0);
+	jit_store_destroy(s);
+	release_all();
+	return 0;
+}
+
+Test(jit, linked_modules_call_each_other)
+{
+	harness_boot(1, 256u << 20, link_body);
+}
+
+/* -- Recursion ------------------------------------------------------------ */
+
+static const char *deep_wat =
+	"(module (func $down (export \"down\") (param i32) (result i32)"
+	"  (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))"
+	"    (else (i32.add (i32.const 1)"
+	"      (call $down (i32.sub (local.get 0) (i32.const 1))))))))";
+
+struct deep {
+	struct jit_func *down;
+	int64_t shallow, deep;
+	enum jit_trap code;
+	struct jit_trap_info trap;
+};
+
+static intptr_t run_deep(void *arg)
+{
+	struct deep *d = arg;
+	uint32_t n = 100;
+
+	d->shallow = call_i32(d->down, &n, 1, &d->trap);
+	n = 10000;
+	d->deep = call_i32(d->down, &n, 1, &d->trap);
+	d->code = d->trap.code;
+	/* The task survives and its stack still works. */
+	n = 200;
+	d->shallow += call_i32(d->down, &n, 1, &d->trap);
+	return 0;
+}
+
+static int deep_body(void *arg)
+{
+	struct jit_store *s;
+	struct deep d = { 0 };
+	/* 64 KiB of stack: 10,000 frames of this function do not fit. */
+	struct sched_attr a = { .stack_size = 64u << 10 };
+	sched_task_t t;
+
+	(void)arg;
+	cr_assert_eq(jit_store_create(&s), 0);
+	d.down = export(instantiate(s, compile(deep_wat)), "down");
+	cr_assert_eq(sched_spawn(&t, run_deep, &d, &a), 0);
+	sched_join(t, NULL);
+	cr_assert_eq(d.deep, -1);
+	cr_assert_eq(d.code, JIT_TRAP_STACK_EXHAUSTED);
+	cr_assert_str_eq(jit_trap_message(d.code), "call stack exhausted");
+	cr_assert_eq(d.shallow, 300);
+	jit_store_destroy(s);
+	release_all();
+	return 0;
+}
+
+Test(jit, deep_recursion_traps_and_the_task_survives)
+{
+	harness_boot(1, 256u << 20, deep_body);
+}
+
+/* -- Determinism ---------------------------------------------------------- */
+
+/* Many functions, so that four harts share the work. */
+static char *many_funcs_wat(void)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *s = malloc(cap);
+
+	len += (size_t)snprintf(s + len, cap - len, "(module (memory 1)\n");
+	for (int i = 0; i < 600; i++)
+		len += (size_t)snprintf(s + len, cap - len,
+			"(func $f%d (param i32 i64 f64) (result i64)"
+			" (local i32) (local.set 3 (i32.mul (local.get 0) (i32.const %d)))"
+			" (if (i32.lt_u (local.get 3) (i32.const 100)) (then (return (i64.const 1))))"
+			" (i64.add (i64.extend_i32_u (i32.load offset=%d (local.get 0)))"
+			"   (i64.trunc_sat_f64_s (f64.mul (local.get 2) (f64.const %d.5)))))\n",
+			i, i + 3, i * 4, i);
+	snprintf(s + len, cap - len, ")");
+	return s;
+}
+
+static int determinism_body(void *arg)
+{
+	struct jit_compile_opts one = { .harts = 1 }, four = { .harts = 4 };
+	struct jit_module *a, *b;
+	struct jit_wasm_error err;
+	const uint8_t *ca, *cb;
+	size_t size, la, lb;
+	char *text = many_funcs_wat();
+	uint8_t *bytes = wat(text, &size);
+
+	(void)arg;
+	cr_assert_eq(jit_module_compile(bytes, size, &one, &a, &err), 0, "%s", err.msg);
+	cr_assert_eq(jit_module_compile(bytes, size, &four, &b, &err), 0, "%s", err.msg);
+	ca = jit_module_code(a, &la);
+	cb = jit_module_code(b, &lb);
+	cr_assert_gt(la, 600 * 16);
+	cr_assert_eq(la, lb);
+	cr_assert(!memcmp(ca, cb, la), "code differs between 1 and 4 harts");
+	jit_module_free(a);
+	jit_module_free(b);
+	free(bytes);
+	free(text);
+	return 0;
+}
+
+Test(jit, code_is_the_same_on_one_and_on_four_harts)
+{
+	harness_boot(4, 256u << 20, determinism_body);
+}

@@ -928,24 +928,66 @@ static bool commutes(unsigned op)
 	}
 }
 
-static void op_binary(struct jit_cc *c, unsigned op)
+/* The local that a local.set or local.tee right after st->p assigns, if
+ * it lives in a register; UINT32_MAX otherwise. */
+static uint32_t next_set_in_reg(struct jit_cc *c, const struct fstate *st)
 {
-	uint32_t at = c->nvals - 2, lat = at, rat = at + 1;
+	const uint8_t *q = st->p + 1;
+	uint32_t x;
+
+	if (*st->p != JIT_OP_LOCAL_SET && *st->p != JIT_OP_LOCAL_TEE)
+		return UINT32_MAX;
+	x = get_u32(&q);
+	return c->local_home[x].kind == JIT_OPND_REG ? x : UINT32_MAX;
+}
+
+static bool is_local(const struct jit_cval *v, uint32_t x)
+{
+	return v->kind == JIT_V_LOCAL && v->local == x;
+}
+
+static void op_binary(struct jit_cc *c, struct fstate *st, unsigned op)
+{
+	uint32_t at = c->nvals - 2, lat = at, rat = at + 1, x = next_set_in_reg(c, st);
 	struct jit_cval rhs = pop(c), lhs = pop(c), t;
 	struct jit_opnd r;
-	uint8_t dst;
+	uint8_t dst, src;
 
-	/* A commutative op takes a register operand as its destination. */
-	if (commutes(op) && lhs.kind != JIT_V_REG && rhs.kind == JIT_V_REG) {
+	/*
+	 * A commutative op takes a register operand as its destination, or
+	 * the local about to be assigned.
+	 */
+	if (commutes(op) && ((lhs.kind != JIT_V_REG && rhs.kind == JIT_V_REG &&
+	    !is_local(&lhs, x)) || (!is_local(&lhs, x) && is_local(&rhs, x)))) {
 		t = lhs;
 		lhs = rhs;
 		rhs = t;
 		lat = at + 1;
 		rat = at;
 	}
-	dst = to_reg(c, &lhs, lat);
+	/* x = x op y, for x in a register: one instruction on x itself. */
+	if (is_local(&lhs, x)) {
+		bool tee = *st->p == JIT_OP_LOCAL_TEE;
+
+		st->p++;
+		get_u32(&st->p);	/* the local.set/tee is done here */
+		detach_local(c, x);
+		r = opnd_of(c, &rhs, rat);
+		jit_emit_binop(c, op, c->local_home[x].reg, c->local_home[x].reg, &r);
+		release(c, &rhs);
+		if (tee && reserve_vals(c, 1))
+			c->vals[c->nvals++] = lhs;
+		return;
+	}
+	/* A local in a register is read in place, into a new register. */
+	if (lhs.kind == JIT_V_LOCAL && c->local_home[lhs.local].kind == JIT_OPND_REG) {
+		src = c->local_home[lhs.local].reg;
+		dst = jit_ra_alloc(c, lhs.type);
+	} else {
+		dst = src = to_reg(c, &lhs, lat);
+	}
 	r = opnd_of(c, &rhs, rat);
-	jit_emit_binop(c, op, dst, dst, &r);
+	jit_emit_binop(c, op, dst, src, &r);
 	release(c, &rhs);
 	push_reg(c, jit_wasm_ops[op].push, dst);
 }
@@ -1337,7 +1379,7 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 			if (is_compare(op))
 				op_compare(c, st, op);
 			else
-				op_binary(c, op);
+				op_binary(c, st, op);
 			continue;
 		case JIT_SHAPE_LOAD:
 			get_u32(&st->p);

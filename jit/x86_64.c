@@ -783,6 +783,19 @@ void jit_emit_binop(struct jit_cc *c, unsigned op, uint8_t dst, uint8_t lhs,
 		fbinop(c, op, w, xmm(dst), rhs);
 		return;
 	}
+	/* Adding a constant into another register is one lea. */
+	if (dst != lhs && rhs->kind == JIT_OPND_IMM &&
+	    (op == JIT_OP_I32_ADD || op == JIT_OP_I64_ADD || op == JIT_OP_I32_SUB ||
+	     op == JIT_OP_I64_SUB)) {
+		int64_t k = w ? (int64_t)rhs->imm : (int64_t)(int32_t)(uint32_t)rhs->imm;
+
+		if (op == JIT_OP_I32_SUB || op == JIT_OP_I64_SUB)
+			k = k == INT64_MIN ? k : -k;
+		if (k == (int32_t)k) {
+			x64_lea(B(c), w, gpr(dst), x64_mem_bd(gpr(lhs), (int32_t)k));
+			return;
+		}
+	}
 	if (dst != lhs)
 		x64_mov_rr(B(c), w, gpr(dst), gpr(lhs));
 	switch (op) {

@@ -48,6 +48,7 @@ help:
 	@echo "make freestanding  compile the portable code for bare riscv64"
 	@echo "make bench      every benchmark, one 'bench: NAME VALUE UNIT' line per figure"
 	@echo "make spec       the WebAssembly spec suite (core/, simd/) under ASan+UBSan"
+	@echo "                (make spec-run VARIANT=release: without; SPEC_FLAGS=-v: every failure)"
 	@echo "make fuzz       fuzz decode+validate for FUZZ_TIME seconds (300)"
 	@echo "make clean"
 
@@ -112,14 +113,20 @@ freestanding: deps $(FS_OBJS)
 # -- Spec suite ----------------------------------------------------------
 # `make spec` converts the WebAssembly spec tests of core/ and simd/ in
 # ../shared/wasm-testsuite with wabt's wast2json into build/spec/ and runs
-# them through the decoder and validator built with ASan+UBSan
-# (tests/spec_runner.c).  wast2json 1.0.32 can exit 0 after printing
-# errors, so anything it prints counts as a failed conversion.
+# them built with ASan+UBSan: core/ through the decoder, the validator and
+# the JIT, simd/ through decoding and validation only (tests/spec_runner.c
+# runs each file in a child process that boots its own kernel, two at a
+# time; tests/spec_file.c runs one file's commands).  `make spec-run
+# VARIANT=release` is the fast run; SPEC_FLAGS=-v shows every failure.
+# wast2json 1.0.32 can exit 0 after printing errors, so anything it prints
+# counts as a failed conversion.
 SPEC_SRC    := ../shared/wasm-testsuite
 SPEC_OUT    := build/spec
 SPEC_WAST   := $(wildcard $(SPEC_SRC)/core/*.wast $(SPEC_SRC)/simd/*.wast)
 SPEC_JSON   := $(patsubst $(SPEC_SRC)/%.wast,$(SPEC_OUT)/%.json,$(SPEC_WAST))
 SPEC_RUNNER := $(BUILD)/tools/spec_runner
+SPEC_SRCS   := tests/spec_runner.c tests/spec_file.c
+SPEC_FLAGS  ?=
 
 .PHONY: spec spec-run fuzz
 
@@ -129,16 +136,16 @@ $(SPEC_OUT)/%.json: $(SPEC_SRC)/%.wast
 	    echo "spec: wast2json failed on $<:"; cat $@.err; \
 	    rm -f $@ $@.err; exit 1; fi; rm -f $@.err
 
-$(SPEC_RUNNER): tests/spec_runner.c $(LIBK23)
+$(SPEC_RUNNER): $(SPEC_SRCS) tests/spec.h $(LIBK23)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBK23) -ljson-c $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SPEC_SRCS) $(LIBK23) -ljson-c $(LIBS)
 
 spec: deps
 	@[ -d $(SPEC_SRC)/core ] || { echo "spec: $(SPEC_SRC)/core not found"; exit 1; }
 	@$(MAKE) -s VARIANT=asan spec-run
 
 spec-run: $(SPEC_JSON) $(SPEC_RUNNER)
-	@$(SPEC_RUNNER) $(SPEC_JSON)
+	@$(SPEC_RUNNER) $(SPEC_FLAGS) $(SPEC_JSON)
 
 # -- Fuzzing -------------------------------------------------------------
 # A libFuzzer target for decode+validate (tests/fuzz_wasm.c), seeded with

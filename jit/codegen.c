@@ -234,6 +234,26 @@ static int link(struct jit_module *mod, struct cfunc *out)
 	return hal_code_seal(mod->code, mod->code_alloc);
 }
 
+/* A v128 in any function type or global: values no compiled code can hold
+ * yet (locals, block types and SIMD instructions are caught per function). */
+static bool uses_v128(const struct jit_wasm_module *m)
+{
+	for (uint32_t i = 0; i < m->ntypes; i++) {
+		const struct jit_wasm_functype *ft = &m->types[i];
+
+		for (uint32_t k = 0; k < ft->nparams; k++)
+			if (ft->params[k] == JIT_V128)
+				return true;
+		for (uint32_t k = 0; k < ft->nresults; k++)
+			if (ft->results[k] == JIT_V128)
+				return true;
+	}
+	for (uint32_t i = 0; i < m->nglobals; i++)
+		if (m->globals[i].type == JIT_V128)
+			return true;
+	return false;
+}
+
 int jit_module_compile(const uint8_t *bytes, size_t size,
 		       const struct jit_compile_opts *opts,
 		       struct jit_module **out, struct jit_wasm_error *err)
@@ -256,6 +276,13 @@ int jit_module_compile(const uint8_t *bytes, size_t size,
 		kfree(mod);
 		return rc;
 	}
+	if (uses_v128(mod->wasm)) {
+		*err = (struct jit_wasm_error){ .offset = 0 };
+		ksnprintf(err->msg, sizeof(err->msg), "SIMD (v128) is not supported by "
+			  "the compiler yet");
+		rc = -K_ENOSYS;
+		goto fail;
+	}
 	jit_layout_of(mod->wasm, &mod->layout);
 	mod->ndefined = mod->wasm->nfuncs - mod->wasm->nfunc_imports;
 	mod->func_offsets = kzalloc(sizeof(uint32_t) * (mod->ndefined + 1));
@@ -273,8 +300,8 @@ int jit_module_compile(const uint8_t *bytes, size_t size,
 
 		*err = (struct jit_wasm_error){ .offset = 0 };
 		if (op) {
-			ksnprintf(err->msg, sizeof(err->msg), "%s is not supported by "
-				  "the compiler yet", jit_op_name(op));
+			ksnprintf(err->msg, sizeof(err->msg), "SIMD (%s) is not supported "
+				  "by the compiler yet", jit_op_name(op));
 			rc = -K_ENOSYS;
 		} else {
 			ksnprintf(err->msg, sizeof(err->msg), "out of memory compiling");

@@ -560,6 +560,8 @@ static void read_blocktype(struct jit_cc *c, const uint8_t **p,
 		(*p)++;
 		f->results = &single[b];
 		f->nresults = 1;
+		if (b == JIT_V128)
+			c->unsupported = JIT_OP_V128_CONST;
 	} else {
 		const struct jit_wasm_functype *ft = &c->m->types[get_s64(p)];
 
@@ -1351,7 +1353,7 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 
 		if (op == 0xfc || op == 0xfd)
 			op = (op == 0xfc ? 0x100u : 0x200u) + get_u32(&st->p);
-		if (unlikely(c->oom || c->buf.overflow))
+		if (unlikely(c->oom || c->buf.overflow || c->unsupported))
 			return false;
 		if (cur->unreachable) {
 			int d = skip_imm(st, op);
@@ -1367,6 +1369,11 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 			if (dead || (op != JIT_OP_END && op != JIT_OP_ELSE))
 				continue;
 			/* The dead frame's own else or end: handled below. */
+		}
+		/* SIMD: the validator accepts it, the compiler does not yet. */
+		if (unlikely(op >= 0x200)) {
+			c->unsupported = op;
+			return false;
 		}
 		switch (jit_wasm_ops[op].shape) {
 		case JIT_SHAPE_UNARY:
@@ -1454,7 +1461,12 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 			break;
 		}
 		case JIT_OP_SELECT_T:
-			st->p += 1 + get_u32(&st->p) - 1 + 0;
+			x = get_u32(&st->p);	/* one type, validated */
+			if (*st->p == JIT_V128) {
+				c->unsupported = JIT_OP_V128_CONST;
+				return false;
+			}
+			st->p += x;
 			/* fall through */
 		case JIT_OP_SELECT:
 			op_select(c);
@@ -1519,15 +1531,19 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 			break;
 		}
 		default:
-			if (op >= 0x100 && op < 0x200) {
-				op_misc(c, st, op);
-				break;
-			}
-			/* SIMD: the validator accepts it, the compiler does not yet. */
-			c->unsupported = op;
-			return false;
+			op_misc(c, st, op);
+			break;
 		}
 	}
+}
+
+/* Does the list of value types hold a v128? */
+static bool has_v128(const uint8_t *types, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (types[i] == JIT_V128)
+			return true;
+	return false;
 }
 
 bool jit_compile_func(struct jit_cc *c, uint32_t func)
@@ -1577,6 +1593,10 @@ bool jit_compile_func(struct jit_cc *c, uint32_t func)
 
 	if (!rank_locals(c, fn))
 		return false;
+	if (has_v128(c->local_types, c->nlocals)) {
+		c->unsupported = JIT_OP_V128_CONST;
+		return false;
+	}
 	jit_emit_prologue(c);
 	f = push_frame(c, &st, FRAME_FUNC);
 	if (!f)

@@ -430,8 +430,13 @@ int jit_instance_export_at(struct jit_instance *inst, uint32_t i, struct jit_ext
 int jit_instance_export(struct jit_instance *inst, const char *name,
 			struct jit_extern *out)
 {
+	return jit_instance_export_n(inst, (const uint8_t *)name, kstrlen(name), out);
+}
+
+int jit_instance_export_n(struct jit_instance *inst, const uint8_t *name,
+			  size_t len, struct jit_extern *out)
+{
 	const struct jit_wasm_module *m = inst->wasm;
-	size_t len = kstrlen(name);
 
 	for (uint32_t i = 0; i < m->nexports; i++) {
 		const struct jit_wasm_export *e = &m->exports[i];

@@ -256,6 +256,9 @@ int jit_instantiate(struct jit_store *store, const struct jit_module *mod,
 /* An export by name: 0 and *out, or -K_ENOENT. */
 int jit_instance_export(struct jit_instance *inst, const char *name,
 			struct jit_extern *out);
+/* The same for a name of len bytes, which may hold any byte (even NUL). */
+int jit_instance_export_n(struct jit_instance *inst, const uint8_t *name,
+			  size_t len, struct jit_extern *out);
 
 /*
  * Call f with args (as many as its params, of its types) and store its

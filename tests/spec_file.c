@@ -522,19 +522,6 @@ static struct jit_instance *instance_of(struct sfile *f, const char *name, struc
 	return f->mods[i].inst;
 }
 
-/*
- * The export `name` (len bytes) of inst.  jit_instance_export takes a C
- * string, so a name holding a NUL byte (names.wast has one) cannot be
- * looked up through jit.h: -K_ENOSYS.
- */
-static int export_of(struct jit_instance *inst, const char *name, size_t len,
-		     struct jit_extern *out)
-{
-	if (memchr(name, 0, len))
-		return -K_ENOSYS;
-	return jit_instance_export(inst, name, out);
-}
-
 static void run_action(struct sfile *f, json_object *act, struct result *r)
 {
 	const char *type = str(act, "type"), *mname = str(act, "module");
@@ -580,11 +567,9 @@ static void run_action(struct sfile *f, json_object *act, struct result *r)
 	}
 	if (!(inst = instance_of(f, mname, r)))
 		goto out;
-	if ((rc = export_of(inst, field, flen, &ext)) < 0) {
-		r->category = rc == -K_ENOSYS ? "export name holds a NUL" : "no export";
-		snprintf(r->why, sizeof(r->why), "no export \"%s\": %s", fbuf,
-			 rc == -K_ENOSYS ? "jit_instance_export cannot look up a name "
-			 "holding a NUL byte" : kerr_str(rc));
+	if ((rc = jit_instance_export_n(inst, (const uint8_t *)field, flen, &ext)) < 0) {
+		r->category = "no export";
+		snprintf(r->why, sizeof(r->why), "no export \"%s\": %s", fbuf, kerr_str(rc));
 		goto out;
 	}
 	if (!strcmp(type, "get")) {

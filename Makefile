@@ -178,9 +178,13 @@ fuzz: deps $(FUZZ_BIN) $(SPEC_JSON)
 	    exit 1; \
 	fi
 
-# -- Validation benchmark input ------------------------------------------
-# bench_validate times decode+validate on esbuild.wasm (about 14 MB of Go
-# compiled to wasm) from the npm package esbuild-wasm, fetched with npm.
+# -- Validation and compile benchmark input ------------------------------
+# bench_validate times decode+validate, and bench_jit the whole compile
+# (next to node's, with bench/compile_v8.mjs), on esbuild.wasm (about 14 MB
+# of Go compiled to wasm) from the npm package esbuild-wasm, fetched with
+# npm.  node and npm are not in .ci/deps: the machines come with them
+# (NodeSource's nodejs, which bundles npm and conflicts with Debian's npm),
+# and without node the benchmarks leave out V8's figures.
 VALIDATE_PKG   := esbuild-wasm@0.28.2
 VALIDATE_INPUT := build/bench-data/esbuild.wasm
 

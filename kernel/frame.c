@@ -25,8 +25,10 @@
  *              (the largest aligned blocks that tile it), and freeing
  *              everything and draining the caches restores the lists
  *              frame_init() built.
- * INV-FRAME-4  nfree[k] is the length of list k; frame_stats().free is
- *              sum(nfree[k] << k) plus the frames in every hart's cache.
+ * INV-FRAME-4  nfree[k] is the length of list k; listed is sum(nfree[k] << k)
+ *              and listed_low its least value since boot or
+ *              frame_reset_peak(); frame_stats().free is listed plus the
+ *              frames in every hart's cache.
  * INV-FRAME-5  Every free block, on a list or in a cache, carries its free
  *              mark (FRAME_POISON ^ its address) in the word after its list
  *              links (struct frame_link.poison).  Handing a block out checks
@@ -138,6 +140,7 @@ static struct {
 	struct spinlock lock;
 	struct frame_link lists[FRAME_MAX_ORDER + 1];	/* guarded by lock */
 	uint64_t nfree[FRAME_MAX_ORDER + 1];		/* guarded by lock */
+	uint64_t listed, listed_low;			/* guarded by lock */
 } frame __attribute__((aligned(FRAME_CACHELINE)));
 
 /*
@@ -238,6 +241,7 @@ static void list_push(unsigned order, struct frame_link *l)
 	head->next->prev = l;
 	head->next = l;
 	frame.nfree[order]++;
+	frame.listed += 1ull << order;
 }
 
 static void list_remove(unsigned order, struct frame_link *l)
@@ -245,6 +249,7 @@ static void list_remove(unsigned order, struct frame_link *l)
 	l->prev->next = l->next;
 	l->next->prev = l->prev;
 	frame.nfree[order]--;
+	frame.listed -= 1ull << order;
 	if (FRAME_POISON_FULL) {
 		l->next = (void *)FRAME_POISON;
 		l->prev = (void *)FRAME_POISON;
@@ -285,6 +290,10 @@ static int buddy_take(unsigned order, unsigned st, paddr_t *pa)
 	}
 	state_set(r, p, st);
 	*pa = p;
+	/* Only here do frames leave the lists for good: buddy_give's
+	 * list_remove() is a merge, its frames listed again at once. */
+	if (frame.listed < frame.listed_low)
+		frame.listed_low = frame.listed;
 	return 0;
 }
 
@@ -466,6 +475,7 @@ int frame_init(void)
 	}
 	if (total_frames == 0)
 		return -K_ENOMEM;
+	frame.listed_low = frame.listed;
 	klog(mm, DEBUG, "frame: %llu frames in %u regions",
 	     (unsigned long long)total_frames, nregions);
 	return 0;
@@ -562,17 +572,28 @@ int frame_lookup(paddr_t pa, paddr_t *head, unsigned *order)
 
 void frame_stats(struct frame_stats *st)
 {
-	uint64_t free = 0, cached = 0;
+	uint64_t free, low, cached = 0;
 	hal_irqstate_t s = spin_lock_irqsave(&frame.lock);
 
-	for (unsigned o = 0; o <= FRAME_MAX_ORDER; o++)
-		free += frame.nfree[o] << o;
+	free = frame.listed;
+	low = frame.listed_low;
 	spin_unlock_irqrestore(&frame.lock, s);
 	for (unsigned h = 0; h < hal_hart_count(); h++)
 		cached += atomic_load_explicit(&caches[h].count, memory_order_relaxed);
 	st->total = total_frames;
 	st->free = free + cached;
 	st->cached = cached;
+	/* Off the lists, cached frames included: the caches hold a few
+	 * dozen frames per hart, and counting them keeps this exact. */
+	st->peak = total_frames - low;
+}
+
+void frame_reset_peak(void)
+{
+	hal_irqstate_t s = spin_lock_irqsave(&frame.lock);
+
+	frame.listed_low = frame.listed;
+	spin_unlock_irqrestore(&frame.lock, s);
 }
 
 void frame_drain_caches(void)

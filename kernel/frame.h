@@ -39,8 +39,16 @@ struct frame_stats {
 	uint64_t total;		/* frames under management */
 	uint64_t free;		/* frames free, including per-hart caches */
 	uint64_t cached;	/* of which in per-hart caches */
+	uint64_t peak;		/* most frames off the buddy lists at once
+				 * (allocated or cached) since boot or
+				 * frame_reset_peak() */
 };
 void frame_stats(struct frame_stats *st);
+
+/* Start frame_stats().peak afresh from the frames off the lists now
+ * (total - free + cached): for how much memory one piece of work needs at
+ * most (bench_jit's compile). */
+void frame_reset_peak(void);
 
 /*
  * Return every per-hart cache to the buddy lists (tests, low memory).

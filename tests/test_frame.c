@@ -314,6 +314,41 @@ Test(frame, lookup_finds_the_allocated_block_of_any_address)
 	harness_boot(1, 16u << 20, lookup_finds_the_block_of_any_address);
 }
 
+/* frame_stats().peak is the most frames off the lists at once since
+ * frame_reset_peak() (INV-FRAME-4): blocks held together count, a block
+ * freed before the next is taken does not, and a merge on free is no dip. */
+static int peak_is_the_most_frames_taken_at_once(void *arg)
+{
+	struct frame_stats st;
+	paddr_t a, b, c;
+	uint64_t base;
+
+	(void)arg;
+	frame_drain_caches();
+	frame_reset_peak();
+	frame_stats(&st);
+	base = st.total - st.free;
+	cr_assert_eq(st.peak, base);
+	cr_assert_eq(frame_alloc(5, &a), 0);
+	cr_assert_eq(frame_alloc(3, &b), 0);
+	frame_free(a, 5);
+	cr_assert_eq(frame_alloc(4, &c), 0);
+	frame_free(b, 3);
+	frame_free(c, 4);
+	frame_stats(&st);
+	cr_assert_eq(st.peak, base + 32 + 8, "peak %llu, expected %llu",
+		     (unsigned long long)st.peak, (unsigned long long)(base + 40));
+	frame_reset_peak();
+	frame_stats(&st);
+	cr_assert_eq(st.peak, base, "after a reset");
+	return 0;
+}
+
+Test(frame, peak_counts_the_most_frames_taken_at_once_since_a_reset)
+{
+	harness_boot(1, 16u << 20, peak_is_the_most_frames_taken_at_once);
+}
+
 /*
  * Guests own frames and write what they like into them; freeing such a
  * frame must not depend on its contents (INV-FRAME-8).  The word the

@@ -259,9 +259,9 @@ static __attribute__((noinline)) int call_run(struct jit_store *store, jit_entry
 	store->entries = &e;
 	sched_tls_set(tls_key, store);
 	store->hot.stack_limit = sched_stack_low() + JIT_STACK_MARGIN;
-	sched_set_yield_flag(&store->poll);
+	sched_set_yield_flag(&store->hot.poll);
 	if (atomic_load_explicit(&store->interrupted, memory_order_relaxed))
-		atomic_store_explicit(&store->poll, 1, memory_order_relaxed);
+		atomic_store_explicit(&store->hot.poll, 1, memory_order_relaxed);
 	if (__builtin_setjmp(e.jb) == 0)
 		stub(f->code, f->ctx, f->inst ? (struct jit_vmctx *)f->ctx : NULL, vals);
 	else
@@ -269,7 +269,7 @@ static __attribute__((noinline)) int call_run(struct jit_store *store, jit_entry
 	store->entries = e.outer;
 	store->hot.stack_limit = saved_limit;
 	sched_tls_set(tls_key, outer);
-	sched_set_yield_flag(outer ? &outer->poll : NULL);
+	sched_set_yield_flag(outer ? &outer->hot.poll : NULL);
 	if (rc && trap) {
 		trap->code = e.trap.code;
 		trap->host_status = e.trap.host_status;
@@ -321,9 +321,9 @@ uint32_t jit_rt_poll(struct jit_vmctx *vm)
 	 * comes after this clearing, and the next poll sees it.  (A byte
 	 * exchange would need libatomic on riscv64.)
 	 */
-	atomic_store_explicit(&store->poll, 0, memory_order_seq_cst);
+	atomic_store_explicit(&store->hot.poll, 0, memory_order_seq_cst);
 	if (atomic_load_explicit(&store->interrupted, memory_order_seq_cst)) {
-		atomic_store_explicit(&store->poll, 1, memory_order_relaxed);
+		atomic_store_explicit(&store->hot.poll, 1, memory_order_relaxed);
 		return JIT_TRAP_INTERRUPTED;
 	}
 	sched_task_yield();

@@ -78,7 +78,8 @@ struct jit_global {
  */
 struct jit_hot {
 	uintptr_t stack_limit;		/* lowest stack pointer wasm may use */
-	atomic_uchar *poll;		/* nonzero: call jit_rt_poll() */
+	atomic_uchar poll;		/* nonzero: call jit_rt_poll(); the
+					 * task's yield flag (sched) */
 };
 
 /*

@@ -65,10 +65,9 @@ int jit_store_create(struct jit_store **out)
 
 	if (!store)
 		return -K_ENOMEM;
-	atomic_init(&store->poll, 0);
+	atomic_init(&store->hot.poll, 0);
 	atomic_init(&store->interrupted, false);
 	atomic_init(&store->modules, NULL);
-	store->hot.poll = &store->poll;
 	/*
 	 * Memories reserve address space, not RAM (pages are allocated when
 	 * touched), but a store must not reserve more than the machine could
@@ -122,7 +121,7 @@ void jit_store_interrupt(struct jit_store *store)
 {
 	/* The flag, then the byte; seq_cst, see jit_rt_poll(). */
 	atomic_store_explicit(&store->interrupted, true, memory_order_seq_cst);
-	atomic_store_explicit(&store->poll, 1, memory_order_seq_cst);
+	atomic_store_explicit(&store->hot.poll, 1, memory_order_seq_cst);
 }
 
 void jit_store_clear_interrupt(struct jit_store *store)

@@ -102,7 +102,6 @@ struct jit_modref {
 
 struct jit_store {
 	struct jit_hot hot;		/* every instance's vmctx->hot */
-	atomic_uchar poll;		/* hot.poll's target */
 	atomic_bool interrupted;	/* jit_store_interrupt() */
 	struct jit_entry *entries;	/* jit_calls in progress, innermost first */
 

@@ -307,9 +307,9 @@ void jit_emit_poll(struct jit_cc *c)
 
 	x64_load(B(c), X64_QWORD, false, true, R11,
 		 x64_mem_bd(REG_VM, (int32_t)offsetof(struct jit_vmctx, hot)));
-	x64_load(B(c), X64_QWORD, false, true, R11,
-		 x64_mem_bd(R11, (int32_t)offsetof(struct jit_hot, poll)));
-	x64_emit_rm(B(c), 0x80, 0, X64_CMP, x64_mem_bd(R11, 0));	/* cmp byte [r11], 0 */
+	/* cmp byte [r11 + poll], 0 */
+	x64_emit_rm(B(c), 0x80, 0, X64_CMP,
+		    x64_mem_bd(R11, (int32_t)offsetof(struct jit_hot, poll)));
 	jit_buf_put8(B(c), 0);
 	site = x64_jcc_rel32(B(c), X64_CC_NE);
 	jit_add_stub(c, site, jit_buf_pos(B(c)), JIT_STUB_POLL);

@@ -1220,7 +1220,7 @@ Test(jit_runtime, trap_messages_are_the_spec_suites)
  * Functions as the compiler would emit them (rt.h): rdi = own vmctx,
  * rsi = caller's vmctx, wasm params from rdx; a frame pointer chain
  * (push rbp; mov rbp, rsp); the vmctx header at its fixed offsets
- * (mem_base 0, hot 8), struct jit_hot's (stack_limit 0, poll 8).
+ * (mem_base 0, hot 8), struct jit_hot's (stack_limit 0, the poll byte 8).
  */
 _Static_assert(offsetof(struct jit_vmctx, mem_base) == 0 && offsetof(struct jit_vmctx, hot) == 8 &&
 	       offsetof(struct jit_hot, stack_limit) == 0 && offsetof(struct jit_hot, poll) == 8 &&
@@ -1279,8 +1279,7 @@ __asm__(
 	"	push %rbx\n	push %r12\n"
 	"	mov %rdi, %rbx\n"
 	"1:	mov 8(%rbx), %rax\n"
-	"	mov 8(%rax), %rax\n"
-	"	cmpb $0, (%rax)\n"
+	"	cmpb $0, 8(%rax)\n"
 	"	je 1b\n"
 	"	mov %rbx, %rdi\n"
 	"	call jit_rt_poll\n"

@@ -45,8 +45,6 @@ static void scratch_free(struct jit_scratch *s)
 	kfree(s->frames);
 	kfree(s->homes);
 	kfree(s->types);
-	kfree(s->weights);
-	kfree(s->loops);
 	kfree(s->relocs);
 	kfree(s->stubs);
 	kfree(s->patches);

@@ -1170,11 +1170,10 @@ static void op_misc(struct jit_cc *c, struct fstate *st, unsigned op)
 	}
 }
 
-/* -- Skipping instructions ------------------------------------------------ */
+/* -- Dead code ------------------------------------------------------------ */
 
 /*
- * Step over one instruction's immediates without compiling it (dead code,
- * ranking locals).  Returns the change in block nesting: +1 for block,
+ * Step over one instruction's immediates in code no path reaches.  Returns the change in block nesting: +1 for block,
  * loop and if, -1 for end, else 0.
  */
 static int skip_imm(struct fstate *st, unsigned op)
@@ -1263,81 +1262,6 @@ static int skip_imm(struct fstate *st, unsigned op)
 		get_u32(&st->p);
 		return 0;
 	}
-}
-
-/* -- Ranking the locals --------------------------------------------------- */
-
-#define LOOP_WEIGHT_SHIFT	3	/* a use in a loop counts 8x per level */
-#define LOOP_WEIGHT_MAX		24
-
-/*
- * Count each local's uses, weighted by loop depth, and list the busiest of
- * each class for the back end to keep in registers; note whether the body
- * touches memory.  One walk over the body before compiling it.
- */
-static bool rank_locals(struct jit_cc *c, const struct jit_wasm_func *fn)
-{
-	struct jit_scratch *s = c->s;
-	struct fstate st = { .p = fn->code };
-	uint32_t depth = 0, shift = 0, *w;
-
-	c->nhot[0] = c->nhot[1] = 0;
-	c->uses_memory = false;
-	if (!grow(c, (void **)&s->weights, &s->weights_cap, c->nlocals + 1, sizeof(uint32_t)) ||
-	    !grow(c, (void **)&s->loops, &s->loops_cap, fn->max_depth + 1, 1))
-		return false;
-	w = s->weights;
-	kmemset(w, 0, sizeof(uint32_t) * c->nlocals);
-	for (;;) {
-		unsigned op = *st.p++;
-
-		if (op == 0xfc || op == 0xfd)
-			op = (op == 0xfc ? 0x100u : 0x200u) + get_u32(&st.p);
-		switch (op) {
-		case JIT_OP_LOCAL_GET:
-		case JIT_OP_LOCAL_SET:
-		case JIT_OP_LOCAL_TEE: {
-			uint32_t x = get_u32(&st.p), add = 1u << shift;
-
-			w[x] = w[x] > UINT32_MAX - add ? UINT32_MAX : w[x] + add;
-			continue;
-		}
-		case JIT_OP_END:
-			if (!depth)
-				goto done;
-			depth--;
-			if (s->loops[depth] && shift >= LOOP_WEIGHT_SHIFT)
-				shift -= LOOP_WEIGHT_SHIFT;
-			continue;
-		default:
-			if (jit_wasm_ops[op].width || jit_wasm_ops[op].shape == JIT_SHAPE_MEMORY)
-				c->uses_memory = true;
-			if (skip_imm(&st, op) > 0) {
-				bool loop = op == JIT_OP_LOOP && shift < LOOP_WEIGHT_MAX;
-
-				s->loops[depth++] = loop;
-				shift += loop ? LOOP_WEIGHT_SHIFT : 0;
-			}
-		}
-	}
-done:
-	/* The top few of each class, by repeated selection (few homes). */
-	for (unsigned cls = 0; cls < 2; cls++) {
-		while (c->nhot[cls] < jit_target_homes[cls]) {
-			uint32_t best = UINT32_MAX, bw = 1;	/* used more than once */
-
-			for (uint32_t i = 0; i < c->nlocals; i++)
-				if (w[i] > bw && jit_is_fp(c->local_types[i]) == cls) {
-					best = i;
-					bw = w[i];
-				}
-			if (best == UINT32_MAX)
-				break;
-			c->hot[cls][c->nhot[cls]++] = best;
-			w[best] = 0;
-		}
-	}
-	return true;
 }
 
 /* -- The body ------------------------------------------------------------- */
@@ -1591,12 +1515,17 @@ bool jit_compile_func(struct jit_cc *c, uint32_t func)
 		}
 	}
 
-	if (!rank_locals(c, fn))
-		return false;
 	if (has_v128(c->local_types, c->nlocals)) {
 		c->unsupported = JIT_OP_V128_CONST;
 		return false;
 	}
+	/* The locals validation found busiest, as many as the target homes. */
+	for (unsigned cls = 0; cls < 2; cls++) {
+		c->nhot[cls] = (uint8_t)MIN(fn->nhot[cls], jit_target_homes[cls]);
+		for (unsigned h = 0; h < c->nhot[cls]; h++)
+			c->hot[cls][h] = fn->hot[cls][h];
+	}
+	c->uses_memory = fn->uses_memory;
 	jit_emit_prologue(c);
 	f = push_frame(c, &st, FRAME_FUNC);
 	if (!f)

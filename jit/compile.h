@@ -55,8 +55,6 @@ struct jit_opnd {
  */
 #define JIT_FPR		32u
 #define JIT_NO_REG	0xffu
-/* Most locals of one class a back end keeps in registers. */
-#define JIT_MAX_HOMES	8
 
 static inline bool jit_is_fp(uint8_t type)
 {
@@ -91,10 +89,6 @@ struct jit_scratch {
 	uint32_t homes_cap;
 	uint8_t *types;
 	uint32_t types_cap;
-	uint32_t *weights;	/* per local, for ranking */
-	uint32_t weights_cap;
-	uint8_t *loops;		/* per open block: is it a loop */
-	uint32_t loops_cap;
 	struct jit_reloc *relocs;
 	uint32_t relocs_cap;
 	struct jit_stub *stubs;
@@ -120,14 +114,14 @@ struct jit_cc {
 	uint8_t *local_types;
 	struct jit_opnd *local_home;
 	uint32_t nlocals;
-	uint32_t hot[2][JIT_MAX_HOMES];
+	uint32_t hot[2][JIT_WASM_HOT_LOCALS];
 	uint8_t nhot[2];
 	bool uses_memory;		/* the body reads or writes memory 0 */
 	/* Back end: the homes a call clobbers, saved around calls to the
 	 * frame slots of their locals. */
 	uint8_t nsaved;
-	uint8_t saved_reg[JIT_MAX_HOMES];
-	int32_t saved_off[JIT_MAX_HOMES];
+	uint8_t saved_reg[JIT_WASM_HOT_LOCALS];
+	int32_t saved_off[JIT_WASM_HOT_LOCALS];
 	uint64_t home_regs;		/* every register holding a local */
 
 	/* The abstract operand stack. */

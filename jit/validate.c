@@ -35,7 +35,21 @@ struct vstate {
 	const uint8_t *at;	/* the instruction being checked */
 	unsigned op;
 	struct jit_rd r;
+	/* For the compiler: a use of local x adds 1 << shift to w[x]; shift
+	 * grows by USE_LOOP_SHIFT in each loop.  memory: memory 0 is used. */
+	uint64_t *w;
+	uint32_t shift;
+	bool memory;
 };
+
+#define USE_LOOP_SHIFT	3
+#define USE_SHIFT_MAX	24	/* 8^8: beyond, loops weigh the same */
+
+/* The weight shift inside a block opened by op. */
+static inline uint32_t inner_shift(unsigned op, uint32_t shift)
+{
+	return op == JIT_OP_LOOP && shift < USE_SHIFT_MAX ? shift + USE_LOOP_SHIFT : shift;
+}
 
 static bool grow(struct vstate *v, void **buf, uint32_t *cap, uint32_t need,
 		 size_t elem, uint32_t limit, const char *what)
@@ -182,6 +196,8 @@ static bool push_ctrl(struct vstate *v, unsigned op, const uint8_t *params,
 	c->nresults = nr;
 	c->height = v->nvals;
 	c->unreachable = false;
+	c->shift = (uint8_t)v->shift;
+	v->shift = inner_shift(op, v->shift);
 	v->cur = c;
 	return push_n(v, params, np);
 }
@@ -390,6 +406,8 @@ static bool immediates(struct vstate *v, const struct jit_op_info *oi)
 	struct jit_wasm_decoder *d = v->d;
 	const uint8_t *b;
 
+	if (oi->width || oi->shape == JIT_SHAPE_MEMORY)
+		v->memory = true;
 	switch (oi->imm) {
 	case JIT_IMM_NONE:
 		return true;
@@ -481,6 +499,7 @@ static bool op_end(struct vstate *v, bool *done)
 	}
 	if (!close_frame(v))
 		return false;
+	v->shift = c->shift;
 	v->nctrls--;
 	if (!v->nctrls) {
 		*done = true;
@@ -727,13 +746,15 @@ static bool op_special(struct vstate *v, uint32_t nlocals, const uint8_t *locals
 	case JIT_OP_SELECT_T:
 		return select_type(v, &ty) && op_select(v, ty);
 	case JIT_OP_LOCAL_GET:
-		return read_index(v, &x, nlocals, "local") && push(v, locals[x]);
 	case JIT_OP_LOCAL_SET:
-		return read_index(v, &x, nlocals, "local") &&
-		    pop_expect(v, locals[x]);
 	case JIT_OP_LOCAL_TEE:
-		return read_index(v, &x, nlocals, "local") &&
-		    pop_expect(v, locals[x]) && push(v, locals[x]);
+		if (!read_index(v, &x, nlocals, "local"))
+			return false;
+		v->w[x] += 1ull << v->shift;
+		if (v->op == JIT_OP_LOCAL_GET)
+			return push(v, locals[x]);
+		return pop_expect(v, locals[x]) &&
+		    (v->op == JIT_OP_LOCAL_SET || push(v, locals[x]));
 	case JIT_OP_GLOBAL_GET:
 		return read_index(v, &x, m->nglobals, "global") &&
 		    push(v, m->globals[x].type);
@@ -939,6 +960,7 @@ static bool validate_code(struct vstate *v, uint32_t nlocals,
 	uint8_t *vals = v->vals;
 	uint32_t n = v->nvals, cap = d->vals_cap, height = v->cur->height;
 	uint32_t maxv = v->max_vals, x, np;
+	uint64_t *w = v->w, inc = 1ull << v->shift;
 	bool has_mem = m->nmemories != 0, done = false;
 	struct jit_ctrl *cur = v->cur;
 	const struct jit_op_info *oi;
@@ -974,6 +996,7 @@ local_get:
 		goto slow;
 	p = q;
 	vals[n++] = locals[x];
+	w[x] += inc;
 	PUSHED();
 	DISPATCH();
 local_set:	/* and local.tee */
@@ -982,6 +1005,7 @@ local_set:	/* and local.tee */
 	    vals[n - 1] != locals[x]))
 		goto slow;
 	p = q;
+	w[x] += inc;
 	n -= op == JIT_OP_LOCAL_SET;
 	DISPATCH();
 global_get:
@@ -1015,11 +1039,13 @@ load:
 	oi = &jit_wasm_ops[op];
 	if (unlikely(!has_mem || !(q = fast_memarg(p, end, oi->arg))))
 		goto slow;
+	v->memory = true;
 	goto unary_at;
 store:
 	oi = &jit_wasm_ops[op];
 	if (unlikely(!has_mem || !(q = fast_memarg(p, end, oi->arg))))
 		goto slow;
+	v->memory = true;
 	goto binary_at;
 unary:
 	oi = &jit_wasm_ops[op];
@@ -1085,6 +1111,9 @@ block:	/* and loop and if, with block types without params */
 	cur->nresults = *p != 0x40;
 	cur->height = height = n;
 	cur->unreachable = false;
+	cur->shift = (uint8_t)v->shift;
+	v->shift = inner_shift(op, v->shift);
+	inc = 1ull << v->shift;
 	v->cur = cur;
 	p++;
 	DISPATCH();
@@ -1118,6 +1147,8 @@ end_:
 		   (np && kmemcmp(vals + height, cur->results, np)))) {
 		goto slow;
 	}
+	v->shift = cur->shift;
+	inc = 1ull << v->shift;
 	if (!--v->nctrls) {
 		done = true;
 		goto out;
@@ -1166,6 +1197,7 @@ slow:
 	maxv = v->max_vals;
 	vals = v->vals;
 	cap = d->vals_cap;
+	inc = 1ull << v->shift;
 	if (done)
 		goto out;
 	cur = v->cur;
@@ -1238,6 +1270,14 @@ static bool read_locals(struct vstate *v, const struct jit_wasm_functype *ft,
 	if (total > d->locals_cap && !grow(v, (void **)&d->locals,
 	    &d->locals_cap, (uint32_t)total, 1, JIT_WASM_MAX_LOCALS, "locals"))
 		return false;
+	/* One more than the locals, so that the array exists when there
+	 * are none. */
+	if (total + 1 > d->weights_cap && !grow(v, (void **)&d->weights,
+	    &d->weights_cap, (uint32_t)total + 1, sizeof(uint64_t),
+	    JIT_WASM_MAX_LOCALS + 1, "locals"))
+		return false;
+	kmemset(d->weights, 0, sizeof(uint64_t) * total);
+	v->w = d->weights;
 	if (ft->nparams)
 		kmemcpy(d->locals, ft->params, ft->nparams);
 	k = ft->nparams;
@@ -1251,6 +1291,34 @@ static bool read_locals(struct vstate *v, const struct jit_wasm_functype *ft,
 	}
 	*nlocals = k;
 	return true;
+}
+
+/*
+ * The busiest locals of each class (integers and references, floats) into
+ * f->hot, those used more than once only (a register pays for itself from
+ * the second use): one pass, each kept list sorted, ties to the lower index.
+ */
+static void rank_locals(struct jit_wasm_func *f, const uint8_t *types,
+			const uint64_t *w, uint32_t nlocals)
+{
+	uint64_t hw[2][JIT_WASM_HOT_LOCALS];
+
+	f->nhot[0] = f->nhot[1] = 0;
+	for (uint32_t i = 0; i < nlocals; i++) {
+		unsigned cls = types[i] == JIT_F32 || types[i] == JIT_F64;
+		unsigned n = f->nhot[cls], k;
+
+		if (w[i] < 2 || (n == JIT_WASM_HOT_LOCALS && w[i] <= hw[cls][n - 1]))
+			continue;
+		k = n < JIT_WASM_HOT_LOCALS ? n++ : n - 1;
+		for (; k && hw[cls][k - 1] < w[i]; k--) {
+			hw[cls][k] = hw[cls][k - 1];
+			f->hot[cls][k] = f->hot[cls][k - 1];
+		}
+		hw[cls][k] = w[i];
+		f->hot[cls][k] = i;
+		f->nhot[cls] = (uint8_t)n;
+	}
 }
 
 bool jit_wasm_validate_body(struct jit_wasm_decoder *d, uint32_t func,
@@ -1278,6 +1346,8 @@ bool jit_wasm_validate_body(struct jit_wasm_decoder *d, uint32_t func,
 		return false;
 	f->max_operands = v.max_vals;
 	f->max_depth = v.max_ctrls;
+	f->uses_memory = v.memory;
+	rank_locals(f, d->locals, d->weights, nlocals);
 	return true;
 }
 
@@ -1286,7 +1356,9 @@ void jit_wasm_validator_free(struct jit_wasm_decoder *d)
 	jit_wasm_release(d, d->vals);
 	jit_wasm_release(d, d->ctrls);
 	jit_wasm_release(d, d->locals);
+	jit_wasm_release(d, d->weights);
 	d->vals = NULL;
 	d->ctrls = NULL;
 	d->locals = NULL;
+	d->weights = NULL;
 }

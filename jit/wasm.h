@@ -70,6 +70,7 @@ enum {
 	JIT_WASM_MAX_BR_TABLE = 1 << 20,	/* labels of one br_table */
 	JIT_WASM_MAX_TABLE_SIZE = 10000000,	/* initial table elements */
 	JIT_WASM_MAX_PAGES = 65536,		/* spec: 4 GiB of 64 KiB pages */
+	JIT_WASM_HOT_LOCALS = 6,		/* jit_wasm_func.hot per class */
 };
 
 /* Memory for the decoder: alloc returns NULL on failure. */
@@ -157,6 +158,15 @@ struct jit_wasm_func {
 	const uint8_t *code;
 	uint32_t max_operands;
 	uint32_t max_depth;
+	/*
+	 * What validation learned for the compiler: the busiest locals
+	 * (params included) of each class, integers and references first,
+	 * then floats, busiest first, a use inside n loops counting 8^n;
+	 * and whether the body touches memory at all.
+	 */
+	uint32_t hot[2][JIT_WASM_HOT_LOCALS];
+	uint8_t nhot[2];
+	bool uses_memory;
 };
 
 struct jit_wasm_table {

@@ -24,6 +24,7 @@ struct jit_ctrl {
 	uint32_t height;	/* operand stack height at entry */
 	uint16_t op;		/* JIT_OP_BLOCK/LOOP/IF/ELSE; END: the body */
 	bool unreachable;
+	uint8_t shift;		/* the use weight's shift outside the block */
 };
 
 struct jit_wasm_decoder {
@@ -41,6 +42,8 @@ struct jit_wasm_decoder {
 	uint32_t ctrls_cap;
 	uint8_t *locals;	/* the current function's params and locals */
 	uint32_t locals_cap;
+	uint64_t *weights;	/* and how busy each is (jit_wasm_func.hot) */
+	uint32_t weights_cap;
 };
 
 /* How the bytes after an opcode are read (wasm_ops.def's immediate). */

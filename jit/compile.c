@@ -481,6 +481,12 @@ static struct cond pop_cond(struct jit_cc *c)
 	return k;
 }
 
+/* Is v a local living in a register (which nothing changes under it)? */
+static bool in_home_reg(const struct jit_cc *c, const struct jit_cval *v)
+{
+	return v->kind == JIT_V_LOCAL && c->local_home[v->local].kind == JIT_OPND_REG;
+}
+
 /* Emit the condition; nothing may be emitted between this and its use. */
 static int emit_cond(struct jit_cc *c, struct cond *k)
 {
@@ -494,7 +500,9 @@ static int emit_cond(struct jit_cc *c, struct cond *k)
 		release(c, &k->lhs);
 		return cc;
 	}
-	lhs = to_reg(c, &k->lhs, k->at);
+	/* A local in a register is compared where it is. */
+	lhs = in_home_reg(c, &k->lhs) ? c->local_home[k->lhs.local].reg :
+	      to_reg(c, &k->lhs, k->at);
 	if (k->op == JIT_OP_I32_EQZ || k->op == JIT_OP_I64_EQZ) {
 		cc = jit_emit_compare(c, k->op, lhs, NULL);
 	} else {
@@ -502,7 +510,8 @@ static int emit_cond(struct jit_cc *c, struct cond *k)
 		cc = jit_emit_compare(c, k->op, lhs, &rhs);
 		release(c, &k->rhs);
 	}
-	jit_ra_free(c, lhs);
+	if (!in_home_reg(c, &k->lhs))
+		jit_ra_free(c, lhs);
 	return cc;
 }
 
@@ -513,7 +522,7 @@ static int emit_cond(struct jit_cc *c, struct cond *k)
  */
 static void pin_cond(struct jit_cc *c, struct cond *k)
 {
-	if (k->op && k->lhs.kind != JIT_V_REG) {
+	if (k->op && k->lhs.kind != JIT_V_REG && !in_home_reg(c, &k->lhs)) {
 		uint8_t r = to_reg(c, &k->lhs, k->at);
 
 		k->lhs.kind = JIT_V_REG;

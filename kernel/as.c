@@ -319,12 +319,27 @@ int as_reserve_lazy(struct as *as, vaddr_t va, uint64_t len, unsigned perm)
 		err = -K_EEXIST;
 	}
 	if (err == 0) {
-		r->next = as->lazy;
-		as->lazy = r;
+		/*
+		 * Next to a region with the same permissions, grow that one:
+		 * a wasm memory grows a page at a time, and every fault walks
+		 * the list.
+		 */
+		struct lazy_region *n;
+
+		for (n = as->lazy; n; n = n->next)
+			if (n->perm == perm && (n->last + 1 == va || last + 1 == n->va))
+				break;
+		if (n) {
+			n->va = MIN(n->va, va);
+			n->last = MAX(n->last, last);
+		} else {
+			r->next = as->lazy;
+			as->lazy = r;
+			r = NULL;
+		}
 	}
 	spin_unlock_irqrestore(&as->lock, s);
-	if (err < 0)
-		kfree(r);
+	kfree(r);
 	return err;
 }
 

@@ -522,5 +522,38 @@ static int lazy_pages(void *arg)
 	return 0;
 }
 
+/* A memory grown a page at a time: reservations next to each other with
+ * the same permissions act as one region. */
+static int lazy_growth(void *arg)
+{
+	const vaddr_t base = 8 * PT_SIZE_1G;
+	const unsigned pages = 2048;
+	struct as *as;
+
+	(void)arg;
+	as = new_space(kernel_paging_mode());
+	for (unsigned i = 0; i < pages; i++)
+		cr_assert_eq(as_reserve_lazy(as, base + i * PT_SIZE_4K, PT_SIZE_4K,
+					     PTE_R | PTE_W), 0);
+	/* Below it, adjacent, in front: merged too. */
+	cr_assert_eq(as_reserve_lazy(as, base - PT_SIZE_4K, PT_SIZE_4K, PTE_R | PTE_W), 0);
+	cr_assert_eq(as_reserve_lazy(as, base + 100 * PT_SIZE_4K, PT_SIZE_4K, PTE_R),
+		     -K_EEXIST, "inside the grown region");
+	cr_assert_eq(as_reserve_lazy(as, base - PT_SIZE_4K, (pages + 1) * PT_SIZE_4K,
+				     PTE_R | PTE_W), -K_EEXIST);
+	for (unsigned i = 0; i < pages; i += 97) {
+		volatile uint64_t *p = as_ptr(as, base + i * PT_SIZE_4K);
+
+		*p = i;
+		cr_assert_eq(*p, i);
+	}
+	cr_assert_eq(*(volatile uint64_t *)as_ptr(as, base - PT_SIZE_4K), 0);
+	cr_assert_eq(faults.count, 0, "every page was resolved as lazy");
+	as_destroy(as);
+	return 0;
+}
+
+Test(vmsim, adjacent_lazy_reservations_act_as_one) { vm_boot(PT_SV39, 64u << 20, lazy_growth); }
+
 Test(vmsim, lazy_pages_resume_the_faulting_access_sv39) { vm_boot(PT_SV39, 64u << 20, lazy_pages); }
 Test(vmsim, lazy_pages_resume_the_faulting_access_sv57) { vm_boot(PT_SV57, 64u << 20, lazy_pages); }

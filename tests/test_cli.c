@@ -3,6 +3,8 @@
  * one line of error and exit status 2, never a crash.
  */
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <stdlib.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -103,4 +105,111 @@ Test(cli, boots_every_paging_mode)
 		cr_assert(strstr(r.out, "3 harts"), "%s", r.out);
 		cr_assert(!strstr(r.out, "FAILED"), "%s", r.out);
 	}
+}
+
+/* -- --invoke ------------------------------------------------------------- */
+
+static char wasm_dir[] = "/tmp/k23-test-cli-XXXXXX";
+
+/* .fini of the tests below: the modules go with the test's process. */
+static void remove_wasm_dir(void)
+{
+	char cmd[PATH_MAX];
+
+	if (strncmp(wasm_dir + strlen(wasm_dir) - 6, "XXXXXX", 6)) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", wasm_dir);
+		if (system(cmd) != 0)
+			cr_log_warn("could not remove %s", wasm_dir);
+	}
+}
+
+/* A module from text into wasm_dir/NAME.wasm (wabt's wat2wasm). */
+static void make_wasm(const char *name, const char *wat)
+{
+	char path[PATH_MAX], cmd[2 * PATH_MAX];
+	FILE *f;
+
+	if (!strncmp(wasm_dir + strlen(wasm_dir) - 6, "XXXXXX", 6))
+		cr_assert_not_null(mkdtemp(wasm_dir));
+	snprintf(path, sizeof(path), "%s/%s.wat", wasm_dir, name);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs(wat, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "wat2wasm --debug-names %s -o %s/%s.wasm", path,
+		 wasm_dir, name);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static const char *math_wat =
+	"(module"
+	"  (func $div (export \"div\") (param i32 i32) (result i32)"
+	"    (i32.div_s (local.get 0) (local.get 1)))"
+	"  (func (export \"outer\") (param i32) (result i32)"
+	"    (call $div (i32.const 1) (local.get 0)))"
+	"  (func (export \"mix\") (param i64 f32 f64) (result i64 f32 f64)"
+	"    (i64.mul (local.get 0) (i64.const 2))"
+	"    (f32.neg (local.get 1)) (f64.add (local.get 2) (f64.const 0.25))))";
+
+Test(cli, invoke_prints_each_result_on_a_line, .fini = remove_wasm_dir)
+{
+	struct result r;
+	char args[PATH_MAX + 64];
+
+	make_wasm("math", math_wat);
+	snprintf(args, sizeof(args), "--invoke div %s/math.wasm -7 2", wasm_dir);
+	run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert_str_eq(r.out, "-3\n");
+	/* f32.neg keeps a NaN's payload; f64.add of 1.5 and 0.25 is exact. */
+	snprintf(args, sizeof(args), "--invoke mix %s/math.wasm -0x10 nan:0x1 1.5", wasm_dir);
+	run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert_str_eq(r.out, "-32\n-nan:0x1\n1.75\n");
+}
+
+Test(cli, invoke_reports_a_trap_with_a_backtrace, .fini = remove_wasm_dir)
+{
+	struct result r;
+	char args[PATH_MAX + 64];
+
+	make_wasm("math", math_wat);
+	snprintf(args, sizeof(args), "--invoke outer %s/math.wasm 0", wasm_dir);
+	run(&r, args);
+	cr_assert_eq(r.status, 134, "%s", r.out);
+	cr_assert(strstr(r.out, "integer divide by zero"), "%s", r.out);
+	cr_assert(strstr(r.out, "div"), "%s", r.out);
+}
+
+Test(cli, invoke_rejects_bad_input_in_one_line, .fini = remove_wasm_dir)
+{
+	char args[PATH_MAX + 64];
+
+	make_wasm("math", math_wat);
+	snprintf(args, sizeof(args), "--invoke div %s/math.wasm 1", wasm_dir);
+	rejects(args, "takes 2 arguments, 1 given");
+	snprintf(args, sizeof(args), "--invoke div %s/math.wasm 1 two", wasm_dir);
+	rejects(args, "'two' is not an i32");
+	snprintf(args, sizeof(args), "--invoke div %s/math.wasm 1 4294967296", wasm_dir);
+	rejects(args, "'4294967296' is not an i32");
+	snprintf(args, sizeof(args), "--invoke nope %s/math.wasm", wasm_dir);
+	rejects(args, "no exported function 'nope'");
+	rejects("--invoke div /nonexistent.wasm", "/nonexistent.wasm");
+	rejects("--invoke div", "needs an APP.wasm");
+}
+
+Test(cli, invoke_names_the_offset_of_an_invalid_module, .fini = remove_wasm_dir)
+{
+	struct result r;
+	char path[PATH_MAX], args[PATH_MAX + 64];
+	FILE *f;
+
+	make_wasm("math", math_wat);
+	snprintf(path, sizeof(path), "%s/bad.wasm", wasm_dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fwrite("\0asm\1\0\0\0\1\5", 1, 10, f);	/* a type section cut short */
+	fclose(f);
+	snprintf(args, sizeof(args), "--invoke f %s", path);
+	run(&r, args);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert(strstr(r.out, "malformed module at offset 0x"), "%s", r.out);
 }

@@ -20,10 +20,25 @@
 #define CHUNK		64	/* functions a worker claims at a time */
 #define FUNC_ALIGN	16u
 
+/*
+ * Code is compiled straight into arenas: a worker's functions go one after
+ * the other into its current chunk, a new chunk when one is full.  Linking
+ * copies them out in index order and frees each chunk once its last
+ * function is placed; a worker fills its chunks in increasing index order,
+ * so chunks go early and code exists about once, not twice.
+ */
+#define ARENA_CHUNK	(1u << 20)	/* with its header: a power of two */
+
+struct chunk {
+	uint32_t cap, used;
+	uint32_t nfuncs;	/* functions in it not yet placed */
+	uint8_t bytes[];
+};
+
 /* A compiled function, waiting to be placed. */
 struct cfunc {
-	uint8_t *code;
-	uint32_t len;
+	struct chunk *chunk;
+	uint32_t at, len;
 	struct jit_reloc *relocs;
 	uint32_t nrelocs;
 };
@@ -36,7 +51,6 @@ struct job {
 	uint32_t nchunks;
 	atomic_bool failed;
 	atomic_uint unsupported;	/* an opcode no back end lowers */
-	atomic_bool oom;
 };
 
 static void scratch_free(struct jit_scratch *s)
@@ -50,49 +64,76 @@ static void scratch_free(struct jit_scratch *s)
 	kfree(s->patches);
 }
 
-/*
- * Compile defined function f (its index in the function space) into a
- * buffer sized from its body, doubling until it fits.
- */
-static bool compile_one(struct job *job, struct jit_scratch *s, uint32_t f)
+static struct chunk *chunk_new(uint32_t cap)
 {
-	const struct jit_wasm_func *fn = &job->m->funcs[f];
+	struct chunk *k = kmalloc(sizeof(*k) + cap);
+
+	if (k)
+		*k = (struct chunk){ .cap = cap };
+	return k;
+}
+
+/* A function placed (or given up): free its chunk after the last. */
+static void chunk_put(struct chunk *k)
+{
+	if (k && !--k->nfuncs)
+		kfree(k);
+}
+
+/*
+ * Compile defined function f (its index in the function space) into the
+ * worker's chunk *cur, a new one when it does not fit; a function larger
+ * than a chunk gets one of its own, doubled until it fits.
+ */
+static bool compile_one(struct job *job, struct jit_scratch *s, struct chunk **cur,
+			uint32_t f)
+{
 	struct cfunc *out = &job->out[f - job->m->nfunc_imports];
-	size_t cap = (size_t)fn->body_len * 12 + 512;
+	uint32_t cap = ARENA_CHUNK - sizeof(struct chunk);
 	struct jit_cc c;
 
 	for (;;) {
-		uint8_t *buf = kmalloc(cap);
+		struct chunk *k = *cur;
 
-		if (!buf)
-			return false;
+		if (!k) {
+			if (!(k = *cur = chunk_new(cap)))
+				return false;
+		}
 		c = (struct jit_cc){ .m = job->m, .layout = job->layout, .s = s };
-		jit_buf_init(&c.buf, buf, cap);
+		jit_buf_init(&c.buf, k->bytes + k->used, k->cap - k->used);
 		c.relocs = s->relocs;
 		c.stubs = s->stubs;
 		if (jit_compile_func(&c, f)) {
+			out->chunk = k;
+			out->at = k->used;
 			out->len = jit_buf_pos(&c.buf);
-			out->code = kmalloc(out->len ? out->len : 1);
-			out->relocs = c.nrelocs ? kmalloc(sizeof(struct jit_reloc) * c.nrelocs) : NULL;
-			if (!out->code || (c.nrelocs && !out->relocs)) {
-				kfree(buf);
-				return false;
-			}
-			kmemcpy(out->code, buf, out->len);
-			if (c.nrelocs)
+			k->used = ALIGN_UP(k->used + out->len, FUNC_ALIGN);
+			k->nfuncs++;
+			if (c.nrelocs) {
+				out->relocs = kmalloc(sizeof(struct jit_reloc) * c.nrelocs);
+				if (!out->relocs)
+					return false;
 				kmemcpy(out->relocs, s->relocs, sizeof(struct jit_reloc) * c.nrelocs);
-			out->nrelocs = c.nrelocs;
-			kfree(buf);
+				out->nrelocs = c.nrelocs;
+			}
 			return true;
 		}
-		kfree(buf);
 		if (c.unsupported) {
 			atomic_store(&job->unsupported, c.unsupported);
 			return false;
 		}
 		if (c.oom || !c.buf.overflow)
 			return false;
-		cap *= 2;
+		/* Full: the next chunk, or a bigger one for a big function. */
+		if (k->used)
+			cap = ARENA_CHUNK - sizeof(struct chunk);
+		else if (k->cap > UINT32_MAX / 4)
+			return false;
+		else
+			cap = 2 * (k->cap + (uint32_t)sizeof(struct chunk)) - sizeof(struct chunk);
+		if (!k->nfuncs)
+			kfree(k);
+		*cur = NULL;
 	}
 }
 
@@ -100,6 +141,7 @@ static intptr_t worker(void *arg)
 {
 	struct job *job = arg;
 	struct jit_scratch s = { 0 };
+	struct chunk *cur = NULL;
 	uint32_t first = job->m->nfunc_imports, n = job->m->nfuncs - first;
 
 	for (;;) {
@@ -108,12 +150,14 @@ static intptr_t worker(void *arg)
 		if (k >= job->nchunks || atomic_load(&job->failed))
 			break;
 		for (uint32_t i = k * CHUNK; i < n && i < (k + 1) * CHUNK; i++) {
-			if (!compile_one(job, &s, first + i)) {
+			if (!compile_one(job, &s, &cur, first + i)) {
 				atomic_store(&job->failed, true);
 				break;
 			}
 		}
 	}
+	if (cur && !cur->nfuncs)
+		kfree(cur);
 	scratch_free(&s);
 	return 0;
 }
@@ -218,7 +262,7 @@ static int link(struct jit_module *mod, struct cfunc *out)
 		uint32_t pad = (i + 1 < n ? mod->func_offsets[i + 1] : (uint32_t)total) -
 			       mod->func_offsets[i] - out[i].len;
 
-		kmemcpy(at, out[i].code, out[i].len);
+		kmemcpy(at, out[i].chunk->bytes + out[i].at, out[i].len);
 		kmemset(at + out[i].len, 0xcc, pad);	/* int3 between functions */
 		for (uint32_t k = 0; k < out[i].nrelocs; k++) {
 			const struct jit_reloc *r = &out[i].relocs[k];
@@ -228,8 +272,21 @@ static int link(struct jit_module *mod, struct cfunc *out)
 
 			kmemcpy(mod->code + site, &rel, 4);
 		}
+		chunk_put(out[i].chunk);
+		kfree(out[i].relocs);
+		out[i] = (struct cfunc){ 0 };
 	}
 	return hal_code_seal(mod->code, mod->code_alloc);
+}
+
+/* What a failed compile leaves: the functions not placed. */
+static void drop_out(struct cfunc *out, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		chunk_put(out[i].chunk);
+		kfree(out[i].relocs);
+	}
+	kfree(out);
 }
 
 /* A v128 in any function type or global: values no compiled code can hold
@@ -311,20 +368,12 @@ int jit_module_compile(const uint8_t *bytes, size_t size,
 		ksnprintf(err->msg, sizeof(err->msg), "cannot place the code");
 		goto fail;
 	}
-	for (uint32_t i = 0; i < mod->ndefined; i++) {
-		kfree(job.out[i].code);
-		kfree(job.out[i].relocs);
-	}
-	kfree(job.out);
+	drop_out(job.out, mod->ndefined);
 	*out = mod;
 	return 0;
 fail:
 	if (job.out)
-		for (uint32_t i = 0; i < mod->ndefined; i++) {
-			kfree(job.out[i].code);
-			kfree(job.out[i].relocs);
-		}
-	kfree(job.out);
+		drop_out(job.out, mod->ndefined);
 	jit_module_free(mod);
 	return rc;
 }

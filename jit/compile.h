@@ -120,8 +120,8 @@ struct jit_cc {
 	/* Back end: the homes a call clobbers, saved around calls to the
 	 * frame slots of their locals. */
 	uint8_t nsaved;
-	uint8_t saved_reg[JIT_WASM_HOT_LOCALS];
-	int32_t saved_off[JIT_WASM_HOT_LOCALS];
+	uint8_t saved_reg[2 * JIT_WASM_HOT_LOCALS];
+	int32_t saved_off[2 * JIT_WASM_HOT_LOCALS];
 	uint64_t home_regs;		/* every register holding a local */
 
 	/* The abstract operand stack. */

@@ -51,19 +51,21 @@
 
 const uint64_t jit_target_regs =
 	1ull << RAX | 1ull << RCX | 1ull << RDX | 1ull << RSI | 1ull << RDI |
-	1ull << R8 | 1ull << R9 | 0xffull << JIT_FPR;
+	0xffull << JIT_FPR;
 
 /*
  * Homes of the busiest locals: rbx, r12 and r13, callee-saved, so calls
- * keep them; xmm8-xmm13, which calls clobber, so they are saved to their
- * locals' frame slots around every call.
+ * keep them (the first three homes, saved in the prologue); r8, r9 and
+ * xmm8-xmm13, which calls clobber, so they are saved to their locals'
+ * frame slots around every call.
  */
-static const enum x64_gpr home_gpr[] = { X64_RBX, X64_R12, X64_R13 };
+static const enum x64_gpr home_gpr[] = { X64_RBX, X64_R12, X64_R13, X64_R8, X64_R9 };
+#define CALLEE_SAVED_HOMES	3
 #define HOME_FPR0	8
-const uint8_t jit_target_homes[2] = { 3, 6 };
+const uint8_t jit_target_homes[2] = { 5, 6 };
 
 /* Where the callee-saved homes keep the caller's values. */
-static const int32_t home_save[] = { -24, -32, -40 };
+static const int32_t home_save[CALLEE_SAVED_HOMES] = { -24, -32, -40 };
 
 /* Condition tokens: an x86 cc, or a float equality needing the parity flag. */
 enum { COND_FEQ = 16, COND_FNE = 17 };
@@ -347,6 +349,95 @@ static uint8_t arg_next(struct argit *it, uint8_t type, uint32_t *k)
 }
 
 
+/* An argument on its way: from its operand to a register or stack word. */
+struct argmove {
+	struct jit_opnd src;
+	uint8_t type;
+	uint8_t dst;		/* JIT_NO_REG: the stack word k */
+	uint32_t k;
+	bool done;
+};
+
+static bool reads_reg(const struct argmove *m, uint32_t n, uint8_t reg)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!m[i].done && m[i].src.kind == JIT_OPND_REG && m[i].src.reg == reg)
+			return true;
+	return false;
+}
+
+/*
+ * Put the arguments in place: a parallel move, since a value may sit in
+ * another argument's register.  Stack words first (they overwrite no
+ * register), then register moves whose destination no pending move still
+ * reads, a cycle broken through a scratch register; constants and memory
+ * operands last.  r10 (the callee) is never a source or a destination.
+ */
+static void place_args(struct jit_cc *c, struct argmove *m, uint32_t n)
+{
+	uint32_t left = n;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct x64_mem w = x64_mem_bd(RSP, 8 * (int32_t)m[i].k);
+		bool q = wide(m[i].type);
+
+		if (m[i].dst != JIT_NO_REG)
+			continue;
+		if (m[i].src.kind == JIT_OPND_IMM && fits32(m[i].src.imm, q))
+			x64_store_imm(B(c), X64_QWORD, w, (int32_t)(q ? m[i].src.imm :
+				      (uint32_t)m[i].src.imm));
+		else if (m[i].src.kind == JIT_OPND_REG && m[i].src.reg >= JIT_FPR)
+			x64_sse_store(B(c), true, w, xmm(m[i].src.reg));
+		else
+			x64_store(B(c), X64_QWORD, w, in_gpr(c, &m[i].src, true, R11));
+		m[i].done = true;
+		left--;
+	}
+	while (left) {
+		bool progress = false;
+
+		for (uint32_t i = 0; i < n; i++) {
+			struct jit_opnd d = { .kind = JIT_OPND_REG, .reg = m[i].dst };
+
+			if (m[i].done || m[i].src.kind != JIT_OPND_REG ||
+			    (m[i].src.reg != m[i].dst && reads_reg(m, n, m[i].dst)))
+				continue;
+			jit_emit_move(c, m[i].type, &d, &m[i].src);
+			m[i].done = true;
+			left--;
+			progress = true;
+		}
+		if (progress)
+			continue;
+		/* Only cycles (or non-register sources) remain. */
+		for (uint32_t i = 0; i < n; i++) {
+			if (m[i].done || m[i].src.kind != JIT_OPND_REG)
+				continue;
+			{
+				uint8_t from = m[i].src.reg;
+				uint8_t tmp = from >= JIT_FPR ? JIT_FPR + XS0 : R11;
+				struct jit_opnd d = { .kind = JIT_OPND_REG, .reg = tmp };
+
+				jit_emit_move(c, m[i].type, &d, &m[i].src);
+				for (uint32_t j = 0; j < n; j++)
+					if (!m[j].done && m[j].src.kind == JIT_OPND_REG &&
+					    m[j].src.reg == from)
+						m[j].src.reg = tmp;
+			}
+			progress = true;
+			break;
+		}
+		if (!progress)
+			break;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct jit_opnd d = { .kind = JIT_OPND_REG, .reg = m[i].dst };
+
+		if (!m[i].done)
+			jit_emit_move(c, m[i].type, &d, &m[i].src);
+	}
+}
+
 /* The registers chosen for locals: c->local_home of the hot ones. */
 static void assign_homes(struct jit_cc *c)
 {
@@ -372,12 +463,26 @@ static void homes_around_call(struct jit_cc *c, bool save)
 {
 	for (unsigned k = 0; k < c->nsaved; k++) {
 		struct x64_mem m = frame(c->saved_off[k]);
+		uint8_t r = c->saved_reg[k];
 
-		if (save)
-			x64_sse_store(B(c), true, m, xmm(c->saved_reg[k]));
+		if (r < JIT_FPR && save)
+			x64_store(B(c), X64_QWORD, m, gpr(r));
+		else if (r < JIT_FPR)
+			x64_load(B(c), X64_QWORD, false, true, gpr(r), m);
+		else if (save)
+			x64_sse_store(B(c), true, m, xmm(r));
 		else
-			x64_sse_rm(B(c), X64_MOVSD, xmm(c->saved_reg[k]), m);
+			x64_sse_rm(B(c), X64_MOVSD, xmm(r), m);
 	}
+}
+
+/* A home that calls clobber, saved at the local's frame slot. */
+static void clobbered_home(struct jit_cc *c, uint8_t r, int32_t slot)
+{
+	if (r < JIT_FPR && r != X64_R8 && r != X64_R9)
+		return;		/* callee-saved: the prologue keeps the caller's */
+	c->saved_reg[c->nsaved] = r;
+	c->saved_off[c->nsaved++] = slot;
 }
 
 void jit_emit_prologue(struct jit_cc *c)
@@ -405,7 +510,7 @@ void jit_emit_prologue(struct jit_cc *c)
 		     JIT_STUB_TRAP + JIT_TRAP_STACK_EXHAUSTED);
 	x64_alu_ri(B(c), X64_SUB, true, RSP, 0x7fffffff);
 	c->frame_fields[1] = jit_buf_pos(B(c)) - 4;
-	for (unsigned k = 0; k < ARRAY_SIZE(home_gpr); k++)
+	for (unsigned k = 0; k < CALLEE_SAVED_HOMES; k++)
 		if (c->home_regs >> home_gpr[k] & 1)
 			x64_store(B(c), X64_QWORD, frame(home_save[k]), home_gpr[k]);
 	if (ft->nresults > 1)
@@ -415,27 +520,36 @@ void jit_emit_prologue(struct jit_cc *c)
 			 x64_mem_bd(REG_VM, (int32_t)offsetof(struct jit_vmctx, mem_base)));
 
 	/*
-	 * Every local has a frame slot (a homed float's is where calls save
-	 * it); a parameter passed on the stack lives where the caller put it
-	 * unless it has a register.
+	 * Every local has a frame slot (where calls save a home they
+	 * clobber); a parameter passed on the stack lives where the caller
+	 * put it unless it has a register.  Parameters homed in the frame are
+	 * stored first, then those homed in registers move there in one
+	 * parallel move (a home may be another parameter's register).
 	 */
-	for (uint32_t i = 0; i < ft->nparams; i++) {
-		uint8_t t = ft->params[i];
-		uint32_t k = 0;
-		uint8_t r = arg_next(&it, t, &k);
-		int32_t slot = r == JIT_NO_REG ? 16 + 8 * (int32_t)k :
-			       FRAME_LOCALS - 8 * (int32_t)nframe++;
-		struct jit_opnd src = r == JIT_NO_REG ?
-			(struct jit_opnd){ .kind = JIT_OPND_FRAME, .off = slot } :
-			(struct jit_opnd){ .kind = JIT_OPND_REG, .reg = r };
+	{
+		struct argmove m[JIT_WASM_HOT_LOCALS * 2];
+		uint32_t n = 0;
 
-		if (c->local_home[i].kind == JIT_OPND_FRAME)
-			c->local_home[i].off = slot;
-		else if (c->local_home[i].reg >= JIT_FPR) {
-			c->saved_reg[c->nsaved] = c->local_home[i].reg;
-			c->saved_off[c->nsaved++] = slot;
+		for (uint32_t i = 0; i < ft->nparams; i++) {
+			uint8_t t = ft->params[i];
+			uint32_t k = 0;
+			uint8_t r = arg_next(&it, t, &k);
+			int32_t slot = r == JIT_NO_REG ? 16 + 8 * (int32_t)k :
+				       FRAME_LOCALS - 8 * (int32_t)nframe++;
+			struct jit_opnd src = r == JIT_NO_REG ?
+				(struct jit_opnd){ .kind = JIT_OPND_FRAME, .off = slot } :
+				(struct jit_opnd){ .kind = JIT_OPND_REG, .reg = r };
+
+			if (c->local_home[i].kind == JIT_OPND_FRAME) {
+				c->local_home[i].off = slot;
+				jit_emit_move(c, t, &c->local_home[i], &src);
+				continue;
+			}
+			clobbered_home(c, c->local_home[i].reg, slot);
+			m[n++] = (struct argmove){ .src = src, .type = t,
+						   .dst = c->local_home[i].reg };
 		}
-		jit_emit_move(c, t, &c->local_home[i], &src);
+		place_args(c, m, n);
 	}
 	/* Declared locals start at zero. */
 	for (uint32_t i = ft->nparams; i < c->nlocals; i++) {
@@ -444,13 +558,13 @@ void jit_emit_prologue(struct jit_cc *c)
 
 		if (h->kind == JIT_OPND_FRAME) {
 			h->off = slot;
-		} else if (h->reg >= JIT_FPR) {
-			c->saved_reg[c->nsaved] = h->reg;
-			c->saved_off[c->nsaved++] = slot;
-			x64_sse_rr(B(c), X64_XORPS, xmm(h->reg), xmm(h->reg));
-		} else {
-			x64_alu_rr(B(c), X64_XOR, false, gpr(h->reg), gpr(h->reg));
+			continue;
 		}
+		clobbered_home(c, h->reg, slot);
+		if (h->reg >= JIT_FPR)
+			x64_sse_rr(B(c), X64_XORPS, xmm(h->reg), xmm(h->reg));
+		else
+			x64_alu_rr(B(c), X64_XOR, false, gpr(h->reg), gpr(h->reg));
 	}
 	lo = FRAME_LOCALS - 8 * (int32_t)(nframe - 1);
 	if (ndecl && ndecl <= 8) {
@@ -474,7 +588,7 @@ void jit_emit_prologue(struct jit_cc *c)
 
 static void epilogue(struct jit_cc *c)
 {
-	for (unsigned k = 0; k < ARRAY_SIZE(home_gpr); k++)
+	for (unsigned k = 0; k < CALLEE_SAVED_HOMES; k++)
 		if (c->home_regs >> home_gpr[k] & 1)
 			x64_load(B(c), X64_QWORD, false, true, home_gpr[k], frame(home_save[k]));
 	x64_lea(B(c), true, RSP, frame(-16));
@@ -1311,95 +1425,6 @@ void jit_emit_store(struct jit_cc *c, unsigned op, const struct jit_opnd *addr,
 
 /* -- Calls ---------------------------------------------------------------- */
 
-/* An argument on its way: from its operand to a register or stack word. */
-struct argmove {
-	struct jit_opnd src;
-	uint8_t type;
-	uint8_t dst;		/* JIT_NO_REG: the stack word k */
-	uint32_t k;
-	bool done;
-};
-
-static bool reads_reg(const struct argmove *m, uint32_t n, uint8_t reg)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (!m[i].done && m[i].src.kind == JIT_OPND_REG && m[i].src.reg == reg)
-			return true;
-	return false;
-}
-
-/*
- * Put the arguments in place: a parallel move, since a value may sit in
- * another argument's register.  Stack words first (they overwrite no
- * register), then register moves whose destination no pending move still
- * reads, a cycle broken through a scratch register; constants and memory
- * operands last.  r10 (the callee) is never a source or a destination.
- */
-static void place_args(struct jit_cc *c, struct argmove *m, uint32_t n)
-{
-	uint32_t left = n;
-
-	for (uint32_t i = 0; i < n; i++) {
-		struct x64_mem w = x64_mem_bd(RSP, 8 * (int32_t)m[i].k);
-		bool q = wide(m[i].type);
-
-		if (m[i].dst != JIT_NO_REG)
-			continue;
-		if (m[i].src.kind == JIT_OPND_IMM && fits32(m[i].src.imm, q))
-			x64_store_imm(B(c), X64_QWORD, w, (int32_t)(q ? m[i].src.imm :
-				      (uint32_t)m[i].src.imm));
-		else if (m[i].src.kind == JIT_OPND_REG && m[i].src.reg >= JIT_FPR)
-			x64_sse_store(B(c), true, w, xmm(m[i].src.reg));
-		else
-			x64_store(B(c), X64_QWORD, w, in_gpr(c, &m[i].src, true, R11));
-		m[i].done = true;
-		left--;
-	}
-	while (left) {
-		bool progress = false;
-
-		for (uint32_t i = 0; i < n; i++) {
-			struct jit_opnd d = { .kind = JIT_OPND_REG, .reg = m[i].dst };
-
-			if (m[i].done || m[i].src.kind != JIT_OPND_REG ||
-			    (m[i].src.reg != m[i].dst && reads_reg(m, n, m[i].dst)))
-				continue;
-			jit_emit_move(c, m[i].type, &d, &m[i].src);
-			m[i].done = true;
-			left--;
-			progress = true;
-		}
-		if (progress)
-			continue;
-		/* Only cycles (or non-register sources) remain. */
-		for (uint32_t i = 0; i < n; i++) {
-			if (m[i].done || m[i].src.kind != JIT_OPND_REG)
-				continue;
-			{
-				uint8_t from = m[i].src.reg;
-				uint8_t tmp = from >= JIT_FPR ? JIT_FPR + XS0 : R11;
-				struct jit_opnd d = { .kind = JIT_OPND_REG, .reg = tmp };
-
-				jit_emit_move(c, m[i].type, &d, &m[i].src);
-				for (uint32_t j = 0; j < n; j++)
-					if (!m[j].done && m[j].src.kind == JIT_OPND_REG &&
-					    m[j].src.reg == from)
-						m[j].src.reg = tmp;
-			}
-			progress = true;
-			break;
-		}
-		if (!progress)
-			break;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct jit_opnd d = { .kind = JIT_OPND_REG, .reg = m[i].dst };
-
-		if (!m[i].done)
-			jit_emit_move(c, m[i].type, &d, &m[i].src);
-	}
-}
-
 uint8_t jit_emit_call(struct jit_cc *c, const struct jit_call *call)
 {
 	bool runtime = call->kind == JIT_CALL_RUNTIME;
@@ -1436,6 +1461,9 @@ uint8_t jit_emit_call(struct jit_cc *c, const struct jit_call *call)
 		break;
 	}
 
+	/* Homes the call clobbers to their slots (arguments may still read
+	 * them in their registers, and may overwrite them). */
+	homes_around_call(c, true);
 	/* The arguments: those going to the stack at once (they only read
 	 * registers), then at most 14 register ones as one parallel move. */
 	{
@@ -1458,7 +1486,6 @@ uint8_t jit_emit_call(struct jit_cc *c, const struct jit_call *call)
 	if (!runtime && call->nresults > 1)
 		x64_lea(B(c), true, RDX, frame(call->results_off));
 
-	homes_around_call(c, true);
 	switch (call->kind) {
 	case JIT_CALL_DIRECT:
 		x64_mov_rr(B(c), true, RDI, REG_VM);

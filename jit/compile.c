@@ -615,6 +615,7 @@ static void op_block(struct jit_cc *c, struct fstate *st, unsigned op)
 	f->nresults = tmp.nresults;
 	f->height = c->nvals - f->nparams;
 	if (op == JIT_OP_LOOP) {
+		jit_emit_loop_header(c);
 		f->target = jit_buf_pos(&c->buf);
 		jit_emit_poll(c);
 	} else if (op == JIT_OP_IF) {
@@ -878,13 +879,63 @@ static void op_global_set(struct jit_cc *c, uint32_t x)
 
 /* -- Numeric and memory instructions -------------------------------------- */
 
-static void op_load(struct jit_cc *c, unsigned op, uint32_t offset)
+/* The local that a local.set or local.tee right after st->p assigns, if
+ * it lives in a register; UINT32_MAX otherwise. */
+static uint32_t next_set_in_reg(struct jit_cc *c, const struct fstate *st)
+{
+	const uint8_t *q = st->p + 1;
+	uint32_t x;
+
+	if (*st->p != JIT_OP_LOCAL_SET && *st->p != JIT_OP_LOCAL_TEE)
+		return UINT32_MAX;
+	x = get_u32(&q);
+	return c->local_home[x].kind == JIT_OPND_REG ? x : UINT32_MAX;
+}
+
+static bool is_local(const struct jit_cval *v, uint32_t x)
+{
+	return v->kind == JIT_V_LOCAL && v->local == x;
+}
+
+/* Consume the local.set/tee of x that follows (its work done by the
+ * caller); true for a tee, whose value the caller pushes. */
+static bool take_set(struct fstate *st)
+{
+	bool tee = *st->p == JIT_OP_LOCAL_TEE;
+
+	st->p++;
+	get_u32(&st->p);
+	return tee;
+}
+
+/* After an instruction wrote local x in place: a tee leaves x's value. */
+static void push_local(struct jit_cc *c, uint32_t x)
+{
+	if (reserve_vals(c, 1))
+		c->vals[c->nvals++] = (struct jit_cval){ .type = c->local_types[x],
+			.kind = JIT_V_LOCAL, .local = x };
+}
+
+static void op_load(struct jit_cc *c, struct fstate *st, unsigned op, uint32_t offset)
 {
 	uint8_t type = jit_wasm_ops[op].push, dst;
-	uint32_t at = c->nvals - 1;
+	uint32_t at = c->nvals - 1, x = next_set_in_reg(c, st);
 	struct jit_cval a = pop(c);
 	struct jit_opnd addr = opnd_of(c, &a, at);
 
+	/*
+	 * Loaded straight into the local it is assigned to (the address is
+	 * read before the local is written, even when it is that local).
+	 * Not for a tee: the value it leaves would pin the local, and be
+	 * copied out when the local changes while it is still on the stack.
+	 */
+	if (x != UINT32_MAX && *st->p == JIT_OP_LOCAL_SET) {
+		take_set(st);
+		detach_local(c, x);
+		jit_emit_load(c, op, c->local_home[x].reg, &addr, offset);
+		release(c, &a);
+		return;
+	}
 	/* An integer result may take the address's register: the address
 	 * is read before the result is written. */
 	if (a.kind == JIT_V_REG && !jit_is_fp(type)) {
@@ -939,24 +990,6 @@ static bool commutes(unsigned op)
 	}
 }
 
-/* The local that a local.set or local.tee right after st->p assigns, if
- * it lives in a register; UINT32_MAX otherwise. */
-static uint32_t next_set_in_reg(struct jit_cc *c, const struct fstate *st)
-{
-	const uint8_t *q = st->p + 1;
-	uint32_t x;
-
-	if (*st->p != JIT_OP_LOCAL_SET && *st->p != JIT_OP_LOCAL_TEE)
-		return UINT32_MAX;
-	x = get_u32(&q);
-	return c->local_home[x].kind == JIT_OPND_REG ? x : UINT32_MAX;
-}
-
-static bool is_local(const struct jit_cval *v, uint32_t x)
-{
-	return v->kind == JIT_V_LOCAL && v->local == x;
-}
-
 static void op_binary(struct jit_cc *c, struct fstate *st, unsigned op)
 {
 	uint32_t at = c->nvals - 2, lat = at, rat = at + 1, x = next_set_in_reg(c, st);
@@ -976,22 +1009,31 @@ static void op_binary(struct jit_cc *c, struct fstate *st, unsigned op)
 		lat = at + 1;
 		rat = at;
 	}
-	/* x = x op y, for x in a register: one instruction on x itself. */
-	if (is_local(&lhs, x)) {
-		bool tee = *st->p == JIT_OP_LOCAL_TEE;
+	/*
+	 * x = x op y, for x in a register: one instruction on x itself; and
+	 * x = y op z (z not x, not a tee, as for loads): computed into x.
+	 */
+	if (x != UINT32_MAX && !is_local(&rhs, x) &&
+	    (is_local(&lhs, x) || *st->p == JIT_OP_LOCAL_SET)) {
+		uint8_t home = c->local_home[x].reg;
+		bool tee = take_set(st);
 
-		st->p++;
-		get_u32(&st->p);	/* the local.set/tee is done here */
 		detach_local(c, x);
+		if (is_local(&lhs, x) || in_home_reg(c, &lhs))
+			src = c->local_home[lhs.local].reg;
+		else
+			src = to_reg(c, &lhs, lat);
 		r = opnd_of(c, &rhs, rat);
-		jit_emit_binop(c, op, c->local_home[x].reg, c->local_home[x].reg, &r);
+		jit_emit_binop(c, op, home, src, &r);
+		if (!is_local(&lhs, x) && !in_home_reg(c, &lhs))
+			jit_ra_free(c, src);
 		release(c, &rhs);
-		if (tee && reserve_vals(c, 1))
-			c->vals[c->nvals++] = lhs;
+		if (tee)
+			push_local(c, x);
 		return;
 	}
 	/* A local in a register is read in place, into a new register. */
-	if (lhs.kind == JIT_V_LOCAL && c->local_home[lhs.local].kind == JIT_OPND_REG) {
+	if (in_home_reg(c, &lhs)) {
 		src = c->local_home[lhs.local].reg;
 		dst = jit_ra_alloc(c, lhs.type);
 	} else {
@@ -1323,7 +1365,7 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 			continue;
 		case JIT_SHAPE_LOAD:
 			get_u32(&st->p);
-			op_load(c, op, get_u32(&st->p));
+			op_load(c, st, op, get_u32(&st->p));
 			continue;
 		case JIT_SHAPE_STORE:
 			get_u32(&st->p);

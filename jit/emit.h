@@ -58,6 +58,8 @@ void jit_emit_finish(struct jit_cc *c);
 
 /* A poll of the preemption flag (function entries, loop headers). */
 void jit_emit_poll(struct jit_cc *c);
+/* Whatever the target wants before a loop's first instruction (alignment). */
+void jit_emit_loop_header(struct jit_cc *c);
 
 /* -- Data movement ------------------------------------------------------- */
 

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hosted/cli.h"
 #include "hosted/hosted.h"
 #include "jit/jit.h"
 #include "kernel/frame.h"
@@ -82,24 +83,6 @@ struct run {
 	double mbps_1, mbps_all, peak_mib, local_ns, import_ns;
 };
 
-static uint8_t *read_file(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(buf = malloc(n ? n : 1)) || fread(buf, 1, n, f) != (size_t)n) {
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	*size = n;
-	return buf;
-}
-
 /* A module from the text format through wabt's wat2wasm, or NULL. */
 static uint8_t *wat2wasm(const char *text, size_t *size)
 {
@@ -115,7 +98,7 @@ static uint8_t *wat2wasm(const char *text, size_t *size)
 	if ((p = popen(cmd, "w"))) {
 		fputs(text, p);
 		if (pclose(p) == 0)
-			bytes = read_file(path, size);
+			bytes = hosted_read_file(path, size);
 	}
 	unlink(path);
 	return bytes;
@@ -299,7 +282,7 @@ int main(int argc, char **argv)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	uint8_t *bytes;
 
-	if (strchr(path, '\'') || !(bytes = read_file(path, &r.size))) {
+	if (strchr(path, '\'') || !(bytes = hosted_read_file(path, &r.size))) {
 		fprintf(stderr, "bench_jit: cannot read %s (make bench fetches it)\n", path);
 		return 1;
 	}

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hosted/cli.h"
 #include "jit/wasm.h"
 #include "bench.h"
 
@@ -61,24 +62,6 @@ static void bench_free(void *ctx, void *q)
 
 	h->live -= *p;
 	free(p);
-}
-
-static uint8_t *read_file(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(buf = malloc(n ? n : 1)) || fread(buf, 1, n, f) != (size_t)n) {
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	*size = n;
-	return buf;
 }
 
 /* Seconds one `argv` run takes, or -1 if it could not run or failed. */
@@ -161,7 +144,7 @@ int main(int argc, char **argv)
 	size_t size;
 	uint8_t *bytes;
 
-	if (strchr(path, '\'') || !(bytes = read_file(path, &size))) {
+	if (strchr(path, '\'') || !(bytes = hosted_read_file(path, &size))) {
 		fprintf(stderr, "bench_validate: cannot read %s (make bench fetches "
 		    "it)\n", path);
 		return 1;

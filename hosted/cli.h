@@ -17,7 +17,7 @@ int hosted_cmd_inspect(int argc, char **argv);	/* k23sim inspect APP.wasm */
 int hosted_cmd_invoke(const struct hosted_config *cfg, const char *name,
 		      int argc, char **argv);
 
-/* The whole file (malloc'd) and its size, or NULL with the reason printed. */
+/* The whole file (malloc'd) and its size, or NULL with errno set. */
 uint8_t *hosted_read_file(const char *path, size_t *size);
 
 #endif /* K23_CLI_H */

@@ -265,8 +265,10 @@ int hosted_cmd_invoke(const struct hosted_config *cfg, const char *name,
 		fprintf(stderr, "k23sim: --invoke needs an APP.wasm (see k23sim --help)\n");
 		return 2;
 	}
-	if (!(iv.bytes = hosted_read_file(iv.path, &iv.size)))
+	if (!(iv.bytes = hosted_read_file(iv.path, &iv.size))) {
+		fprintf(stderr, "%s: %s\n", iv.path, strerror(errno));
 		return 2;
+	}
 	status = hosted_run(cfg, invoke_main, &iv);
 	free(iv.bytes);
 	return status < 0 ? 1 : status;

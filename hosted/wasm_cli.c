@@ -32,19 +32,17 @@ uint8_t *hosted_read_file(const char *path, size_t *size)
 	uint8_t *buf = NULL;
 	size_t len = 0, cap = 0, n;
 
-	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+	if (!f)
 		return NULL;
-	}
 	do {
 		if (len == cap) {
 			uint8_t *nb;
 
 			cap = cap ? cap * 2 : 1 << 16;
 			if (!(nb = realloc(buf, cap))) {
-				fprintf(stderr, "%s: out of memory\n", path);
 				free(buf);
 				fclose(f);
+				errno = ENOMEM;
 				return NULL;
 			}
 			buf = nb;
@@ -53,9 +51,11 @@ uint8_t *hosted_read_file(const char *path, size_t *size)
 		len += n;
 	} while (n);
 	if (ferror(f)) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		int e = errno;
+
 		free(buf);
 		buf = NULL;
+		errno = e;
 	}
 	fclose(f);
 	*size = len;
@@ -72,6 +72,7 @@ static struct jit_wasm_module *load(const char *path, uint8_t **bytes,
 	int rc;
 
 	if (!(*bytes = hosted_read_file(path, &size))) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		*status = 2;
 		return NULL;
 	}

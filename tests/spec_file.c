@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hosted/cli.h"
 #include "hosted/hosted.h"
 #include "jit/jit.h"
 #include "kernel/kerr.h"
@@ -369,26 +370,6 @@ static void format_values(char *buf, size_t size, const struct jit_value *vals,
 
 /* -- Modules ------------------------------------------------------------------ */
 
-static uint8_t *read_file(const char *path, size_t *size)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!fp)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
-	    fseek(fp, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
-	    fread(buf, 1, (size_t)n, fp) == (size_t)n) {
-		*size = (size_t)n;
-		fclose(fp);
-		return buf;
-	}
-	free(buf);
-	fclose(fp);
-	return NULL;
-}
-
 /* The bytes of the command's module file, or NULL with why. */
 static uint8_t *module_bytes(struct sfile *f, json_object *c, size_t *size, char *why,
 			     size_t whysize)
@@ -402,7 +383,7 @@ static uint8_t *module_bytes(struct sfile *f, json_object *c, size_t *size, char
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	if (!(bytes = read_file(path, size)))
+	if (!(bytes = hosted_read_file(path, size)))
 		snprintf(why, whysize, "cannot read %.120s: %.60s", path, strerror(errno));
 	return bytes;
 }

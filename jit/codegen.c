@@ -59,6 +59,7 @@ static void scratch_free(struct jit_scratch *s)
 	kfree(s->frames);
 	kfree(s->homes);
 	kfree(s->types);
+	kfree(s->refs);
 	kfree(s->relocs);
 	kfree(s->stubs);
 	kfree(s->patches);

@@ -129,6 +129,7 @@ static void spill(struct jit_cc *c, uint32_t i)
 		break;
 	case JIT_V_LOCAL:
 		jit_emit_move(c, v->type, &dst, &c->local_home[v->local]);
+		c->refs[v->local]--;
 		break;
 	default:
 		return;
@@ -197,6 +198,7 @@ static void push_reg(struct jit_cc *c, uint8_t type, uint8_t reg)
 	if (!reserve_vals(c, 1))
 		return;
 	c->vals[c->nvals] = (struct jit_cval){ .type = type, .kind = JIT_V_REG, .reg = reg };
+	c->reg_lo = MIN(c->reg_lo, c->nvals);
 	c->reg_owner[reg] = c->nvals++;
 	c->reg_free &= ~(1ull << reg);
 }
@@ -215,6 +217,17 @@ static void push_slot(struct jit_cc *c, uint8_t type)
 	c->vals[c->nvals++] = (struct jit_cval){ .type = type, .kind = JIT_V_SLOT };
 }
 
+/* A read of local x, not done yet (local.get, or what a tee leaves). */
+static void push_local(struct jit_cc *c, uint32_t x)
+{
+	if (!reserve_vals(c, 1))
+		return;
+	c->local_lo = MIN(c->local_lo, c->nvals);
+	c->refs[x]++;
+	c->vals[c->nvals++] = (struct jit_cval){ .type = c->local_types[x],
+						 .kind = JIT_V_LOCAL, .local = x };
+}
+
 /* Pop the top value; its register (if any) stays taken until freed. */
 static struct jit_cval pop(struct jit_cc *c)
 {
@@ -222,6 +235,8 @@ static struct jit_cval pop(struct jit_cc *c)
 
 	if (v.kind == JIT_V_REG)
 		c->reg_owner[v.reg] = NO_OWNER;
+	else if (v.kind == JIT_V_LOCAL)
+		c->refs[v.local]--;
 	return v;
 }
 
@@ -271,27 +286,36 @@ static uint8_t to_reg(struct jit_cc *c, const struct jit_cval *v, uint32_t i)
 	return r;
 }
 
+/* Every register value below position n in its slot. */
+static void spill_regs_below(struct jit_cc *c, uint32_t n)
+{
+	for (uint32_t i = c->reg_lo; i < n; i++)
+		if (c->vals[i].kind == JIT_V_REG)
+			spill(c, i);
+	c->reg_lo = MAX(c->reg_lo, n);
+}
+
 /* Every value of the stack in its slot, or a constant (block entries). */
 static void spill_all(struct jit_cc *c)
 {
-	for (uint32_t i = 0; i < c->nvals; i++)
+	for (uint32_t i = MIN(c->reg_lo, c->local_lo); i < c->nvals; i++)
 		spill(c, i);
+	c->reg_lo = c->local_lo = c->nvals;
 }
 
-/* Every register value in its slot (calls clobber registers). */
-static void spill_regs(struct jit_cc *c)
-{
-	for (uint32_t i = 0; i < c->nvals; i++)
-		if (c->vals[i].kind == JIT_V_REG)
-			spill(c, i);
-}
-
-/* Before local x changes: stack values that still read it get copied. */
+/*
+ * Before local x changes: the values still reading it get copied, and
+ * with them every other pending local read (each is copied at most once,
+ * so a stack full of reads costs linear time, not quadratic).
+ */
 static void detach_local(struct jit_cc *c, uint32_t x)
 {
-	for (uint32_t i = 0; i < c->nvals; i++)
-		if (c->vals[i].kind == JIT_V_LOCAL && c->vals[i].local == x)
+	if (!c->refs[x])
+		return;
+	for (uint32_t i = c->local_lo; i < c->nvals; i++)
+		if (c->vals[i].kind == JIT_V_LOCAL)
 			spill(c, i);
+	c->local_lo = c->nvals;
 }
 
 /* -- Labels --------------------------------------------------------------- */
@@ -743,9 +767,7 @@ static void do_call(struct jit_cc *c, struct jit_call *call, const uint64_t *imm
 
 	/* What stays on the stack goes to its slots; the arguments may stay
 	 * in registers, the back end moves them into place in parallel. */
-	for (uint32_t i = 0; i < base; i++)
-		if (c->vals[i].kind == JIT_V_REG)
-			spill(c, i);
+	spill_regs_below(c, base);
 	if (!grow(c, (void **)&c->s->homes, &c->s->homes_cap,
 	    c->nlocals + call->nparams + 1, sizeof(struct jit_opnd)))
 		return;
@@ -839,8 +861,10 @@ static void op_local_set(struct jit_cc *c, uint32_t x, bool tee)
 		release(c, &v);
 	} else if (v.kind == JIT_V_REG) {
 		push_reg(c, v.type, v.reg);
+	} else if (v.kind == JIT_V_LOCAL) {
+		push_local(c, v.local);
 	} else if (reserve_vals(c, 1)) {
-		/* A slot value stays in its slot, a constant or local as it was. */
+		/* A slot value stays in its slot, a constant as it was. */
 		c->vals[c->nvals++] = v;
 	}
 }
@@ -906,14 +930,6 @@ static bool take_set(struct fstate *st)
 	st->p++;
 	get_u32(&st->p);
 	return tee;
-}
-
-/* After an instruction wrote local x in place: a tee leaves x's value. */
-static void push_local(struct jit_cc *c, uint32_t x)
-{
-	if (reserve_vals(c, 1))
-		c->vals[c->nvals++] = (struct jit_cval){ .type = c->local_types[x],
-			.kind = JIT_V_LOCAL, .local = x };
 }
 
 static void op_load(struct jit_cc *c, struct fstate *st, unsigned op, uint32_t offset)
@@ -1141,7 +1157,7 @@ static void op_table_access(struct jit_cc *c, unsigned op, uint32_t x)
 		struct jit_cval v;
 		uint8_t r;
 
-		spill_regs(c);
+		spill_regs_below(c, c->nvals);
 		if (!grow(c, (void **)&c->s->homes, &c->s->homes_cap,
 		    c->nlocals + 3, sizeof(struct jit_opnd)))
 			return;
@@ -1447,10 +1463,7 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 			op_select(c);
 			break;
 		case JIT_OP_LOCAL_GET:
-			x = get_u32(&st->p);
-			if (reserve_vals(c, 1))
-				c->vals[c->nvals++] = (struct jit_cval){
-					.type = c->local_types[x], .kind = JIT_V_LOCAL, .local = x };
+			push_local(c, get_u32(&st->p));
 			break;
 		case JIT_OP_LOCAL_SET:
 			op_local_set(c, get_u32(&st->p), false);
@@ -1546,6 +1559,11 @@ bool jit_compile_func(struct jit_cc *c, uint32_t func)
 		  sizeof(struct jit_cval)) ||
 	    !grow(c, (void **)&s->patches, &s->patches_cap, 1, sizeof(uint32_t)))
 		return false;
+	if (!grow(c, (void **)&s->refs, &s->refs_cap, c->nlocals + 1, sizeof(uint32_t)))
+		return false;
+	kmemset(s->refs, 0, sizeof(uint32_t) * c->nlocals);
+	c->refs = s->refs;
+	c->reg_lo = c->local_lo = 0;
 	c->vals = s->vals;
 	c->local_home = s->homes;
 	c->local_types = s->types;

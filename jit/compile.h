@@ -89,6 +89,8 @@ struct jit_scratch {
 	uint32_t homes_cap;
 	uint8_t *types;
 	uint32_t types_cap;
+	uint32_t *refs;
+	uint32_t refs_cap;
 	struct jit_reloc *relocs;
 	uint32_t relocs_cap;
 	struct jit_stub *stubs;
@@ -124,9 +126,16 @@ struct jit_cc {
 	int32_t saved_off[2 * JIT_WASM_HOT_LOCALS];
 	uint64_t home_regs;		/* every register holding a local */
 
-	/* The abstract operand stack. */
+	/*
+	 * The abstract operand stack.  No register value sits below reg_lo,
+	 * no local read below local_lo, and refs[x] counts the values still
+	 * reading local x: spills and local writes scan only what may need
+	 * them, so a deep stack cannot make compiling quadratic.
+	 */
 	struct jit_cval *vals;
 	uint32_t nvals;
+	uint32_t reg_lo, local_lo;
+	uint32_t *refs;
 
 	/* Register state: free allocatable registers, and for each
 	 * register the stack index of the value in it. */

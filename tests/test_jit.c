@@ -375,3 +375,65 @@ Test(jit, code_is_the_same_on_one_and_on_four_harts)
 {
 	harness_boot(4, 256u << 20, determinism_body);
 }
+
+/* -- Hostile shapes ------------------------------------------------------- */
+
+/*
+ * A body that keeps 50,000 reads of a local on the stack and then writes
+ * that local, reads it again and calls, 50,000 times: each write and call
+ * must not rescan the whole stack (quadratic: many seconds), so the compile
+ * finishes well within the test's timeout.  The frame (100,000 slots) is
+ * run on a task with the largest stack.
+ */
+struct deep_stack {
+	struct jit_func *f;
+	int64_t result;
+	struct jit_trap_info trap;
+};
+
+static intptr_t run_deep_stack(void *arg)
+{
+	struct deep_stack *d = arg;
+
+	d->result = call_i32(d->f, NULL, 0, &d->trap);
+	return 0;
+}
+
+static int deep_stack_body(void *arg)
+{
+	const int n = 50000;
+	size_t cap = (size_t)n * 96, len = 0;
+	char *s = malloc(cap);
+	struct sched_attr a = { .stack_size = SCHED_STACK_MAX };
+	struct deep_stack d = { 0 };
+	struct jit_store *st;
+	sched_task_t t;
+
+	(void)arg;
+	len += (size_t)snprintf(s + len, cap - len,
+		"(module (func $nop) (func (export \"f\") (result i32) (local i32)\n");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, cap - len, "local.get 0\n");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, cap - len,
+					"i32.const %d local.set 0 local.get 0 call $nop\n", i);
+	for (int i = 0; i < 2 * n - 1; i++)
+		len += (size_t)snprintf(s + len, cap - len, "i32.add\n");
+	snprintf(s + len, cap - len, "))");
+	cr_assert_eq(jit_store_create(&st), 0);
+	d.f = export(instantiate(st, compile(s)), "f");
+	cr_assert_eq(sched_spawn(&t, run_deep_stack, &d, &a), 0);
+	sched_join(t, NULL);
+	/* n zeros read first, then 0 + 1 + ... + n - 1. */
+	cr_assert_eq(d.result, (int64_t)n * (n - 1) / 2, "got %lld, trap %s",
+		     (long long)d.result, jit_trap_message(d.trap.code));
+	jit_store_destroy(st);
+	release_all();
+	free(s);
+	return 0;
+}
+
+Test(jit, a_deep_operand_stack_compiles_in_linear_time, .timeout = 10)
+{
+	harness_boot(1, 512u << 20, deep_stack_body);
+}

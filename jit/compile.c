@@ -1132,48 +1132,43 @@ static void op_memory_size(struct jit_cc *c)
 	push_reg(c, JIT_I32, r);
 }
 
-/* table.get and table.set: runtime calls (call_indirect is inline). */
+/*
+ * table.get and table.set: runtime calls (call_indirect is inline).  The
+ * runtime stores the element table.get reads in the slot of the index it
+ * replaces, passed by address.
+ */
 static void op_table_access(struct jit_cc *c, unsigned op, uint32_t x)
 {
-	static const uint8_t get_t[] = { JIT_I32, JIT_I32, JIT_I64 };
-	static const uint8_t set_t[] = { JIT_I32, JIT_I32, JIT_I64 };
-	uint8_t type = c->m->tables[x].elem;
+	static const uint8_t types[] = { JIT_I32, JIT_I32, JIT_I64 };
+	static const uint8_t i32 = JIT_I32;
 	uint64_t imm = x;
+	uint32_t at = c->nvals - 1;
+	struct jit_call call = {
+		.kind = JIT_CALL_RUNTIME, .fn = jit_rt_table_get, .params = types,
+		.nparams = 3, .results = &i32, .nresults = 1,
+	};
+	struct jit_opnd *args;
+	uint8_t r;
 
 	if (op == JIT_OP_TABLE_SET) {
-		call_runtime(c, jit_rt_table_set, set_t, 3, &imm, 1, false, true);
+		call_runtime(c, jit_rt_table_set, types, 3, &imm, 1, false, true);
 		return;
 	}
-	/* The element lands in the slot of the index it replaces. */
-	{
-		static const uint8_t i32 = JIT_I32;
-		uint32_t at = c->nvals - 1;
-		struct jit_call call = {
-			.kind = JIT_CALL_RUNTIME, .fn = jit_rt_table_get,
-			.params = get_t, .nparams = 3, .results = &i32, .nresults = 1,
-		};
-		uint64_t imms[1] = { x };
-		struct jit_opnd *args;
-		struct jit_cval v;
-		uint8_t r;
-
-		spill_regs_below(c, c->nvals);
-		if (!grow(c, (void **)&c->s->homes, &c->s->homes_cap,
-		    c->nlocals + 3, sizeof(struct jit_opnd)))
-			return;
-		c->local_home = c->s->homes;
-		args = c->s->homes + c->nlocals;
-		args[0] = (struct jit_opnd){ .kind = JIT_OPND_IMM, .imm = imms[0] };
-		args[1] = opnd_of(c, &c->vals[at], at);
-		args[2] = (struct jit_opnd){ .kind = JIT_OPND_ADDR, .off = jit_slot_off(c, at) };
-		call.args = args;
-		drop_to(c, at);
-		r = jit_emit_call(c, &call);
-		jit_emit_trap_if_set(c, r);
-		jit_ra_free(c, r);
-		push_slot(c, type);
-		(void)v;
-	}
+	spill_regs_below(c, c->nvals);
+	if (!grow(c, (void **)&c->s->homes, &c->s->homes_cap, c->nlocals + 3,
+	    sizeof(struct jit_opnd)))
+		return;
+	c->local_home = c->s->homes;
+	args = c->s->homes + c->nlocals;
+	args[0] = (struct jit_opnd){ .kind = JIT_OPND_IMM, .imm = imm };
+	args[1] = opnd_of(c, &c->vals[at], at);
+	args[2] = (struct jit_opnd){ .kind = JIT_OPND_ADDR, .off = jit_slot_off(c, at) };
+	call.args = args;
+	drop_to(c, at);
+	r = jit_emit_call(c, &call);
+	jit_emit_trap_if_set(c, r);
+	jit_ra_free(c, r);
+	push_slot(c, c->m->tables[x].elem);
 }
 
 static void op_misc(struct jit_cc *c, struct fstate *st, unsigned op)

@@ -573,6 +573,7 @@ static void pin_cond(struct jit_cc *c, struct cond *k)
 struct fstate {
 	uint32_t nframes;
 	const uint8_t *p;
+	const uint8_t *end;	/* of the body */
 };
 
 static void read_blocktype(struct jit_cc *c, const uint8_t **p,
@@ -1232,100 +1233,6 @@ static void op_misc(struct jit_cc *c, struct fstate *st, unsigned op)
 	}
 }
 
-/* -- Dead code ------------------------------------------------------------ */
-
-/*
- * Step over one instruction's immediates in code no path reaches.  Returns the change in block nesting: +1 for block,
- * loop and if, -1 for end, else 0.
- */
-static int skip_imm(struct fstate *st, unsigned op)
-{
-	const struct jit_op_info *oi = &jit_wasm_ops[op];
-	uint32_t n;
-
-	switch (oi->imm) {
-	case JIT_IMM_SPECIAL:
-		break;
-	case JIT_IMM_MEMARG:
-		get_u32(&st->p);
-		get_u32(&st->p);
-		return 0;
-	case JIT_IMM_MEMZERO:
-	case JIT_IMM_LANE:
-		st->p++;
-		return 0;
-	case JIT_IMM_MEMCOPY:
-		st->p += 2;
-		return 0;
-	case JIT_IMM_MEMINIT:
-		get_u32(&st->p);
-		st->p++;
-		return 0;
-	case JIT_IMM_DATA:
-	case JIT_IMM_I32:
-	case JIT_IMM_I64:
-		get_s64(&st->p);
-		return 0;
-	case JIT_IMM_F32:
-		st->p += 4;
-		return 0;
-	case JIT_IMM_F64:
-		st->p += 8;
-		return 0;
-	case JIT_IMM_V128:
-	case JIT_IMM_SHUFFLE:
-		st->p += 16;
-		return 0;
-	case JIT_IMM_MEMLANE:
-		get_u32(&st->p);
-		get_u32(&st->p);
-		st->p++;
-		return 0;
-	default:
-		return 0;
-	}
-	switch (op) {
-	case JIT_OP_BLOCK:
-	case JIT_OP_LOOP:
-	case JIT_OP_IF:
-		if (*st->p == 0x40 || is_valtype(*st->p))
-			st->p++;
-		else
-			get_s64(&st->p);
-		return 1;
-	case JIT_OP_END:
-		return -1;
-	case JIT_OP_BR_TABLE:
-		n = get_u32(&st->p);
-		for (uint64_t i = 0; i <= n; i++)
-			get_u32(&st->p);
-		return 0;
-	case JIT_OP_CALL_INDIRECT:
-	case JIT_OP_TABLE_INIT:
-	case JIT_OP_TABLE_COPY:
-		get_u32(&st->p);
-		get_u32(&st->p);
-		return 0;
-	case JIT_OP_SELECT_T:
-		n = get_u32(&st->p);
-		st->p += n;
-		return 0;
-	case JIT_OP_REF_NULL:
-		st->p++;
-		return 0;
-	case JIT_OP_UNREACHABLE:
-	case JIT_OP_ELSE:
-	case JIT_OP_RETURN:
-	case JIT_OP_DROP:
-	case JIT_OP_SELECT:
-	case JIT_OP_REF_IS_NULL:
-		return 0;
-	default:		/* one index */
-		get_u32(&st->p);
-		return 0;
-	}
-}
-
 /* -- The body ------------------------------------------------------------- */
 
 static bool compile_code(struct jit_cc *c, struct fstate *st)
@@ -1342,13 +1249,21 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 		if (unlikely(c->oom || c->buf.overflow || c->unsupported))
 			return false;
 		if (cur->unreachable) {
-			int d = skip_imm(st, op);
+			/* The decoder's reader skips it (the body is valid:
+			 * nothing is reported). */
+			struct jit_wasm_error err;
+			struct jit_wasm_decoder dec = {
+				.m = (struct jit_wasm_module *)c->m, .err = &err };
+			struct jit_rd r = { st->p, st->end };
+			uint32_t depth = 1;
 
-			if (d > 0) {
+			jit_wasm_skip_insn(&dec, &r, op, &depth);
+			st->p = r.p;
+			if (depth > 1) {
 				dead++;
 				continue;
 			}
-			if (dead && d < 0) {
+			if (dead && depth < 1) {
 				dead--;
 				continue;
 			}
@@ -1533,7 +1448,7 @@ bool jit_compile_func(struct jit_cc *c, uint32_t func)
 {
 	const struct jit_wasm_func *fn = &c->m->funcs[func];
 	struct jit_scratch *s = c->s;
-	struct fstate st = { .nframes = 0, .p = fn->code };
+	struct fstate st = { .nframes = 0, .p = fn->code, .end = fn->body + fn->body_len };
 	struct jit_cframe *f;
 	uint32_t k;
 

@@ -241,6 +241,14 @@ bool jit_wasm_skip_body(struct jit_wasm_decoder *d, const uint8_t *body,
 			uint32_t len);
 
 /*
+ * Step over the immediates of instruction op (its opcode already read) at
+ * r, checking only the binary format; *depth goes up at block, loop and
+ * if and down at end.  Also how the compiler skips dead code.
+ */
+bool jit_wasm_skip_insn(struct jit_wasm_decoder *d, struct jit_rd *r,
+			unsigned op, uint32_t *depth);
+
+/*
  * jit_wasm_decode, optionally (reference) checking every instruction on
  * the validator's reference path only: the fuzzer compares the two.
  */

@@ -247,6 +247,15 @@ static bool skip_immediates(struct jit_wasm_decoder *d, struct jit_rd *r,
 	}
 }
 
+bool jit_wasm_skip_insn(struct jit_wasm_decoder *d, struct jit_rd *r,
+			unsigned op, uint32_t *depth)
+{
+	const struct jit_op_info *oi = &jit_wasm_ops[op];
+
+	return oi->imm == JIT_IMM_SPECIAL ? skip_special(d, r, op, depth) :
+	       skip_immediates(d, r, oi);
+}
+
 bool jit_wasm_skip_body(struct jit_wasm_decoder *d, const uint8_t *body,
 			uint32_t len)
 {
@@ -278,9 +287,7 @@ bool jit_wasm_skip_body(struct jit_wasm_decoder *d, const uint8_t *body,
 		if (op >= JIT_OP_LIMIT || jit_wasm_ops[op].imm == JIT_IMM_ILLEGAL)
 			return jit_wasm_fail(d, at, true, "illegal opcode 0x%x",
 			    at[0]);
-		if (jit_wasm_ops[op].imm == JIT_IMM_SPECIAL ?
-		    !skip_special(d, &r, op, &depth) :
-		    !skip_immediates(d, &r, &jit_wasm_ops[op]))
+		if (!jit_wasm_skip_insn(d, &r, op, &depth))
 			return false;
 	}
 	if (depth)

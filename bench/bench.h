@@ -58,4 +58,21 @@ static inline void bench_report(const char *name, double value, int decimals, co
 	printf("bench: %s %.*f %s\n", name, decimals, value, unit);
 }
 
+/* Run a shell command and read the number its first line starts with:
+ * the number, or -1 if the command failed or printed none above 0. */
+static inline double bench_command_number(const char *cmd)
+{
+	char line[64];
+	double v = -1;
+	FILE *p = popen(cmd, "r");
+
+	if (!p)
+		return -1;
+	if (fgets(line, sizeof(line), p))
+		v = strtod(line, NULL);
+	if (pclose(p) != 0)
+		return -1;
+	return v > 0 ? v : -1;
+}
+
 #endif /* K23_BENCH_H */

@@ -235,18 +235,12 @@ static int bench_main(void *arg)
 /* V8's compile throughput with node_flags, MB/s; -1 if node did not run. */
 static double v8_mbps(const char *path, size_t size, const char *node_flags)
 {
-	char cmd[4096], line[64];
-	double s = -1;
-	FILE *p;
+	char cmd[4096];
+	double s;
 
 	snprintf(cmd, sizeof(cmd), "node %s bench/compile_v8.mjs '%s' %d 2>/dev/null",
 		 node_flags, path, ROUNDS);
-	if (!(p = popen(cmd, "r")))
-		return -1;
-	if (fgets(line, sizeof(line), p))
-		s = strtod(line, NULL);
-	if (pclose(p) != 0)
-		return -1;
+	s = bench_command_number(cmd);
 	return s > 0 ? size / s / 1e6 : -1;
 }
 

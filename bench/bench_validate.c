@@ -119,20 +119,12 @@ static double v8_seconds(const char *path, const char *node_flags)
 	    "}"
 	    "t.sort((x, y) => x - y);"
 	    "console.log(t[4]);";
-	char cmd[4096], line[64];
-	double s = -1;
-	FILE *p;
+	char cmd[4096];
 
 	if (access("/usr/bin/node", X_OK) && system("command -v node >/dev/null 2>&1"))
 		return -1;
 	snprintf(cmd, sizeof(cmd), "node %s -e \"%s\" '%s'", node_flags, script, path);
-	if (!(p = popen(cmd, "r")))
-		return -1;
-	if (fgets(line, sizeof(line), p))
-		s = strtod(line, NULL);
-	if (pclose(p) != 0)
-		return -1;
-	return s > 0 ? s : -1;
+	return bench_command_number(cmd);
 }
 
 int main(int argc, char **argv)

@@ -7,7 +7,9 @@
  * The calling convention (every wasm function, host function and runtime
  * call; on x86-64 it is the SysV ABI's, so host functions are plain C):
  *   arg 0          the callee's context: its vmctx, or a host function's ctx
- *   arg 1          the caller's vmctx (host functions read memory through it)
+ *   arg 1          the caller's vmctx (host functions read memory through it;
+ *                  a direct call within a module, whose callee is wasm and
+ *                  ignores it, leaves it unset)
  *   arg 2          only for functions with more than one result: where the
  *                  callee stores its results, 8 bytes each
  *   then           the wasm parameters, integers and references in the

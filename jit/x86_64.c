@@ -1498,8 +1498,9 @@ uint8_t jit_emit_call(struct jit_cc *c, const struct jit_call *call)
 
 	switch (call->kind) {
 	case JIT_CALL_DIRECT:
+		/* A wasm callee ignores arg 1 (the caller's vmctx, for host
+		 * functions), so only arg 0 is set. */
 		x64_mov_rr(B(c), true, RDI, REG_VM);
-		x64_mov_rr(B(c), true, RSI, REG_VM);
 		jit_add_reloc(c, x64_call_rel32(B(c)), call->index);
 		break;
 	case JIT_CALL_RUNTIME:

@@ -102,8 +102,6 @@ static bool compile_one(struct job *job, struct jit_scratch *s, struct chunk **c
 		}
 		c = (struct jit_cc){ .m = job->m, .layout = job->layout, .s = s };
 		jit_buf_init(&c.buf, k->bytes + k->used, k->cap - k->used);
-		c.relocs = s->relocs;
-		c.stubs = s->stubs;
 		if (jit_compile_func(&c, f)) {
 			out->chunk = k;
 			out->at = k->used;
@@ -161,51 +159,6 @@ static intptr_t worker(void *arg)
 		kfree(cur);
 	scratch_free(&s);
 	return 0;
-}
-
-/* The stubs and relocations a function records, in the scratch arrays. */
-void jit_add_stub(struct jit_cc *c, uint32_t from, uint32_t back, uint16_t kind)
-{
-	struct jit_scratch *s = c->s;
-
-	if (c->nstubs == s->stubs_cap) {
-		uint32_t cap = s->stubs_cap ? 2 * s->stubs_cap : 64;
-		struct jit_stub *n = kmalloc(sizeof(*n) * cap);
-
-		if (!n) {
-			c->oom = true;
-			return;
-		}
-		if (c->nstubs)
-			kmemcpy(n, s->stubs, sizeof(*n) * c->nstubs);
-		kfree(s->stubs);
-		s->stubs = n;
-		s->stubs_cap = cap;
-	}
-	c->stubs = s->stubs;
-	c->stubs[c->nstubs++] = (struct jit_stub){ .from = from, .back = back, .kind = kind };
-}
-
-void jit_add_reloc(struct jit_cc *c, uint32_t at, uint32_t func)
-{
-	struct jit_scratch *s = c->s;
-
-	if (c->nrelocs == s->relocs_cap) {
-		uint32_t cap = s->relocs_cap ? 2 * s->relocs_cap : 64;
-		struct jit_reloc *n = kmalloc(sizeof(*n) * cap);
-
-		if (!n) {
-			c->oom = true;
-			return;
-		}
-		if (c->nrelocs)
-			kmemcpy(n, s->relocs, sizeof(*n) * c->nrelocs);
-		kfree(s->relocs);
-		s->relocs = n;
-		s->relocs_cap = cap;
-	}
-	c->relocs = s->relocs;
-	c->relocs[c->nrelocs++] = (struct jit_reloc){ .at = at, .func = func };
 }
 
 static void *kernel_alloc(void *ctx, size_t size)

@@ -104,6 +104,22 @@ static bool grow(struct jit_cc *c, void **buf, uint32_t *cap, uint32_t need,
 	return true;
 }
 
+/* The stubs and relocations a function records, in the scratch arrays. */
+void jit_add_stub(struct jit_cc *c, uint32_t from, uint32_t back, uint16_t kind)
+{
+	if (grow(c, (void **)&c->s->stubs, &c->s->stubs_cap, c->nstubs + 1,
+	    sizeof(struct jit_stub)))
+		c->s->stubs[c->nstubs++] = (struct jit_stub){ .from = from, .back = back,
+							      .kind = kind };
+}
+
+void jit_add_reloc(struct jit_cc *c, uint32_t at, uint32_t func)
+{
+	if (grow(c, (void **)&c->s->relocs, &c->s->relocs_cap, c->nrelocs + 1,
+	    sizeof(struct jit_reloc)))
+		c->s->relocs[c->nrelocs++] = (struct jit_reloc){ .at = at, .func = func };
+}
+
 /* -- Registers and the operand stack -------------------------------------- */
 
 static inline uint64_t class_mask(uint8_t type)

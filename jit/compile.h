@@ -148,10 +148,8 @@ struct jit_cc {
 	uint32_t frame_bytes;		/* the frame but for outgoing arguments */
 	uint32_t frame_fields[2];	/* where the back end patches the size */
 
-	struct jit_reloc *relocs;
-	uint32_t nrelocs;
-	struct jit_stub *stubs;
-	uint32_t nstubs;
+	uint32_t nrelocs;		/* in s->relocs */
+	uint32_t nstubs;		/* in s->stubs */
 
 	struct jit_scratch *s;
 	bool oom;
@@ -174,7 +172,7 @@ void jit_ra_evict(struct jit_cc *c, uint8_t reg);
 void jit_ra_take(struct jit_cc *c, uint8_t reg);
 void jit_ra_free(struct jit_cc *c, uint8_t reg);
 
-/* Record a stub (the back end emits them in jit_emit_stubs). */
+/* Record a stub (the back end emits them in jit_emit_finish). */
 void jit_add_stub(struct jit_cc *c, uint32_t from, uint32_t back, uint16_t kind);
 /* Record a direct call site. */
 void jit_add_reloc(struct jit_cc *c, uint32_t at, uint32_t func);

@@ -655,25 +655,26 @@ void jit_emit_finish(struct jit_cc *c)
 	for (unsigned k = 0; k <= JIT_TRAP_COUNT; k++)
 		trap_site[k] = UINT32_MAX;
 	for (uint32_t i = 0; i < c->nstubs; i++) {
-		const struct jit_stub *st = &c->stubs[i];
+		const struct jit_stub st = c->s->stubs[i];
 
-		if (st->kind == JIT_STUB_POLL || st->kind == STUB_TRAP_EAX)
+		if (st.kind == JIT_STUB_POLL || st.kind == STUB_TRAP_EAX)
 			continue;
-		if (trap_site[st->kind - JIT_STUB_TRAP] == UINT32_MAX) {
-			trap_site[st->kind - JIT_STUB_TRAP] = jit_buf_pos(B(c));
-			x64_mov_ri(B(c), false, RSI, st->kind - JIT_STUB_TRAP);
+		if (trap_site[st.kind - JIT_STUB_TRAP] == UINT32_MAX) {
+			trap_site[st.kind - JIT_STUB_TRAP] = jit_buf_pos(B(c));
+			x64_mov_ri(B(c), false, RSI, st.kind - JIT_STUB_TRAP);
 			emit_trap_call(c);
 		}
-		x64_patch_rel32(B(c), st->from, trap_site[st->kind - JIT_STUB_TRAP]);
+		x64_patch_rel32(B(c), st.from, trap_site[st.kind - JIT_STUB_TRAP]);
 	}
-	/* Polls: call jit_rt_poll, trap if it says so, else resume. */
+	/* Polls: call jit_rt_poll, trap if it says so, else resume.  Each
+	 * stub is read by value: recording the trap check may move the array. */
 	for (uint32_t i = 0; i < c->nstubs; i++) {
-		const struct jit_stub *st = &c->stubs[i];
+		const struct jit_stub st = c->s->stubs[i];
 		uint32_t site;
 
-		if (st->kind != JIT_STUB_POLL)
+		if (st.kind != JIT_STUB_POLL)
 			continue;
-		x64_patch_rel32(B(c), st->from, jit_buf_pos(B(c)));
+		x64_patch_rel32(B(c), st.from, jit_buf_pos(B(c)));
 		homes_around_call(c, true);
 		x64_mov_rr(B(c), true, RDI, REG_VM);
 		call_abs(c, jit_rt_poll);
@@ -681,19 +682,19 @@ void jit_emit_finish(struct jit_cc *c)
 		x64_test_rr(B(c), false, RAX, RAX);
 		site = x64_jcc_rel32(B(c), X64_CC_NE);
 		jit_add_stub(c, site, 0, STUB_TRAP_EAX);
-		x64_patch_rel32(B(c), x64_jmp_rel32(B(c)), st->back);
+		x64_patch_rel32(B(c), x64_jmp_rel32(B(c)), st.back);
 	}
 	for (uint32_t i = 0; i < c->nstubs; i++) {
-		const struct jit_stub *st = &c->stubs[i];
+		const struct jit_stub st = c->s->stubs[i];
 
-		if (st->kind != STUB_TRAP_EAX)
+		if (st.kind != STUB_TRAP_EAX)
 			continue;
 		if (eax_stub == UINT32_MAX) {
 			eax_stub = jit_buf_pos(B(c));
 			x64_mov_rr(B(c), false, RSI, RAX);
 			emit_trap_call(c);
 		}
-		x64_patch_rel32(B(c), st->from, eax_stub);
+		x64_patch_rel32(B(c), st.from, eax_stub);
 	}
 }
 

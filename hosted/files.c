@@ -253,7 +253,9 @@ static bool is_symlink(hal_fd_t dir, const char *name)
  * than silently not done.  Neither HAL_O_READ nor HAL_O_WRITE opens for
  * reading.  Everything is opened O_NONBLOCK, so that a FIFO's open does
  * not wait for its other end (-K_ENXIO for a writer without a reader
- * instead), then regular files and directories go back to blocking.
+ * instead), then regular files and directories go back to blocking (but
+ * for HAL_O_DIRECTORY, where the flag means nothing and a check would
+ * cost a call).
  */
 int hal_fd_open(hal_fd_t dir, const char *name, unsigned flags, hal_fd_t *out)
 {
@@ -660,6 +662,9 @@ int64_t hal_fd_readlink(hal_fd_t dir, const char *name, char *buf, size_t len)
 	}
 	if (len) {
 		n = HOST(readlinkat(dir, at, buf, len));
+		/* The handle itself exists: ENOENT says it is no symlink. */
+		if (n == -K_ENOENT && !name)
+			return -K_EINVAL;
 		if (n < 0 || (size_t)n < len)
 			return n;
 	}
@@ -790,10 +795,12 @@ uint64_t hal_time_thread_ns(void) { return cpu_ns(CLOCK_THREAD_CPUTIME_ID); }
 /* -- The command line's handles ------------------------------------------ */
 
 /*
- * When /proc cannot give a description of our own, the shared one is made
- * non-blocking and its flags are put back at exit.  keep is a descriptor
- * of our own on it: the app may close the handle, and the host number may
- * be reused.
+ * When there is no description of our own to be had (a socket; no /proc),
+ * the shared one is made non-blocking and its flags are put back at a
+ * normal exit, for the first eight (0, 1 and 2 are what the command line
+ * adopts).  keep is a descriptor of our own on it: the app may close the
+ * handle, and the host number may be reused.  The command line adopts
+ * before the harts start: nothing here is locked.
  */
 static struct { int keep, flags; } restore[8];
 static unsigned nrestore;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +50,8 @@ static void teardown(void)
 	rm_rf(out_path);
 }
 
-TestSuite(files, .init = setup, .fini = teardown);
+/* A call that blocks fails its test instead of hanging it. */
+TestSuite(files, .init = setup, .fini = teardown, .timeout = 30);
 
 static void put(int dir, const char *name, const char *text)
 {
@@ -133,6 +135,8 @@ Test(files, a_path_handle_holds_the_symlink_itself)
 	cr_assert_eq(hal_fd_open(root, "d", HAL_O_PATH | HAL_O_DIRECTORY, &dirfd), 0);
 	put(dirfd, "inner", "x");
 	cr_assert_eq(hal_fd_readlink(dirfd, "inner", buf, sizeof(buf)), -K_EINVAL);
+	cr_assert_eq(hal_fd_readlink(dirfd, NULL, buf, sizeof(buf)), -K_EINVAL);
+	cr_assert_eq(hal_fd_readlink(dirfd, NULL, buf, 0), -K_EINVAL);
 	cr_assert(host_exists(root_path, "d/inner"));
 	hal_fd_close(dirfd);
 }
@@ -166,6 +170,14 @@ Test(files, statat_link_rename_unlink_touch_only_the_link)
 	cr_assert_eq(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
 	cr_assert_eq(hal_fd_statat(root, "esc", &st), 0);
 	cr_assert_eq(st.mtime, 2000000000ull, "the link's own mtime is set");
+	cr_assert_eq(hal_fd_open(root, "esc", HAL_O_PATH, &fd), 0);
+	cr_assert_eq(hal_fd_set_times(fd, NULL, HAL_TIME_OMIT, 3000000000ull), 0);
+	cr_assert_eq(hal_fd_stat(fd, &st), 0);
+	cr_assert_eq(st.mtime, 3000000000ull, "and through a path handle to it");
+	hal_fd_close(fd);
+	cr_assert_eq(stat(out_path, &after), 0);
+	cr_assert_eq(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
+	cr_assert_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
 
 	/* link links the symlink, not the directory (which it could not). */
 	cr_assert_eq(hal_fd_link(root, "esc", root, "esc2"), 0);
@@ -276,7 +288,7 @@ static int find(const struct listing *l, const char *name)
 Test(files, readdir_cookies_resume_where_they_say)
 {
 	static struct listing all, part, one;
-	char name[32];
+	char name[48];
 	int d, i;
 
 	cr_assert_eq(hal_fd_mkdir(root, "d"), 0);
@@ -723,6 +735,26 @@ Test(files, tcp_accept_recv_send_shutdown)
 	hal_fd_close(l);
 }
 
+Test(files, an_adopted_socket_is_nonblocking)
+{
+	struct hal_stat st;
+	char buf[8];
+	int sv[2], h;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	h = hosted_fd_adopt(sv[0]);
+	cr_assert_geq(h, 3);
+	cr_assert_eq(hal_fd_stat(h, &st), 0);
+	cr_assert_eq(st.type, HAL_FT_DGRAM);
+	cr_assert_eq(hal_sock_recv(h, buf, sizeof(buf), 0), -K_EAGAIN);
+	cr_assert_eq(hal_fd_read(h, buf, sizeof(buf)), -K_EAGAIN);
+	cr_assert_eq(send(sv[1], "dg", 2, 0), 2);
+	cr_assert_eq(hal_fd_read(h, buf, sizeof(buf)), 2);
+	hal_fd_close(h);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /*
  * Sending after shutdown, or to a peer that is gone, must be EPIPE (or
  * ECONNRESET) and never SIGPIPE: MSG_NOSIGNAL alone is tested here, with
@@ -777,8 +809,11 @@ Test(files, tcplisten_parses_addresses_and_says_what_is_wrong)
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
 	char addr[64];
+	char msg[4096];
+	size_t n;
 	int l, l2, fd = -1;
 
+	cr_redirect_stderr();
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(hosted_tcp_listen(bad[i], &fd), -K_EINVAL, "'%s'", bad[i]);
 	cr_assert_eq(fd, -1, "no handle on failure");
@@ -807,6 +842,18 @@ Test(files, tcplisten_parses_addresses_and_says_what_is_wrong)
 	}
 	if (probe >= 0)
 		close(probe);
+
+	/* One line per failure, saying what was wrong. */
+	fflush(stderr);
+	n = fread(msg, 1, sizeof(msg) - 1, cr_get_redirected_stderr());
+	msg[n] = 0;
+	cr_assert(strstr(msg, "k23sim: --tcplisten ::1:8080: expected ADDR:PORT"), "%s", msg);
+	cr_assert(strstr(msg, "k23sim: --tcplisten no-such-host.invalid:80: "), "%s", msg);
+	cr_assert(strstr(msg, ": Address already in use\n"), "%s", msg);
+	int lines = 0;
+	for (char *c = msg; *c; c++)
+		lines += *c == '\n';
+	cr_assert_eq(lines, sizeof(bad) / sizeof(bad[0]) + 1);
 }
 
 /* -- CPU time ------------------------------------------------------------- */

@@ -80,6 +80,8 @@ static unsigned xfer(struct wasi_call *c, struct wasi_fd *f, enum xfer op, uint3
 		return WASI_ENOMEM;
 	if ((err = get_iovs(c, iovs, n, iov)))
 		goto out;
+	for (uint32_t i = 0; i < n; i++)
+		wasi_touch(iov[i].buf, iov[i].len, ev == HAL_POLL_IN);
 	for (uint32_t i = 0; i < n; i++) {
 		int64_t r;
 

@@ -149,6 +149,31 @@ static inline void *wasi_ptr(const struct wasi_call *c, uint64_t off, uint64_t l
 	return c->mem + off;
 }
 
+/*
+ * Fault in [p, p+len) of the app's memory before the platform reads or
+ * (write) fills it: the memory's pages are mapped on first touch, and a
+ * host system call meeting a page not mapped yet fails with EFAULT
+ * instead of faulting it in.  Writing back the byte read leaves the
+ * contents as they were (an app's memory is not shared with other tasks).
+ */
+static inline void wasi_touch(void *p, uint64_t len, bool write)
+{
+	volatile uint8_t *b = p;
+
+	for (uint64_t off = 0; off < len; off += HAL_PAGE_SIZE - ((uintptr_t)(b + off) & (HAL_PAGE_SIZE - 1))) {
+		uint8_t v = b[off];
+
+		if (write)
+			b[off] = v;
+	}
+	if (len) {
+		uint8_t v = b[len - 1];
+
+		if (write)
+			b[len - 1] = v;
+	}
+}
+
 static inline void put_u16(void *p, uint16_t v) { kmemcpy(p, &v, 2); }
 static inline void put_u32(void *p, uint32_t v) { kmemcpy(p, &v, 4); }
 static inline void put_u64(void *p, uint64_t v) { kmemcpy(p, &v, 8); }

@@ -231,7 +231,8 @@ unsigned wasi_path_readlink(struct wasi_call *c, const uint64_t *a)
 		n = hal_fd_readlink(p.dir, p.name, tmp, VFS_PATH_MAX + 1);
 	vfs_path_done(&p);
 	if (n >= 0) {
-		n = MIN((uint64_t)n, (uint64_t)len);
+		/* the platform reports the whole target's length */
+		n = MIN(MIN((uint64_t)n, (uint64_t)len), (uint64_t)VFS_PATH_MAX + 1);
 		kmemcpy(buf, tmp, (size_t)n);
 		err = wasi_put_u32(c, (uint32_t)a[5], (uint32_t)n);
 	} else {

@@ -429,6 +429,7 @@ unsigned wasi_random_get(struct wasi_call *c, const uint64_t *a)
 
 	if (!p)
 		return WASI_EFAULT;
+	wasi_touch(p, (uint32_t)a[1], true);
 	hal_entropy(p, (uint32_t)a[1]);
 	return 0;
 }

@@ -49,6 +49,8 @@ help:
 	@echo "make bench      every benchmark, one 'bench: NAME VALUE UNIT' line per figure"
 	@echo "make spec       the WebAssembly spec suite (core/, simd/) under ASan+UBSan"
 	@echo "                (make spec-run VARIANT=release: without; SPEC_FLAGS=-v: every failure)"
+	@echo "make wasi-testsuite  the WASI preview1 conformance suite through ./k23sim"
+	@echo "                (WASI_SUITE_FLAGS=-v: why each failure failed)"
 	@echo "make fuzz       fuzz decode+validate for FUZZ_TIME seconds (300)"
 	@echo "make clean"
 
@@ -146,6 +148,26 @@ spec: deps
 
 spec-run: $(SPEC_JSON) $(SPEC_RUNNER)
 	@$(SPEC_RUNNER) $(SPEC_FLAGS) $(SPEC_JSON)
+
+# -- WASI conformance suite ----------------------------------------------
+# `make wasi-testsuite` runs the preview1 programs of ../shared/wasi-testsuite
+# (C, Rust and AssemblyScript) through ./k23sim's command line, each with its
+# folder as working directory and a fresh copy of its root, two at a time
+# (tests/wasi_testsuite.c).  WASI_SUITE_FLAGS=-v says why each failure
+# failed; names after it (e.g. WASI_SUITE_FLAGS="-v rust/path_") filter.
+WASI_SUITE        := ../shared/wasi-testsuite/tests
+WASI_SUITE_RUNNER := $(BUILD)/tools/wasi_testsuite
+WASI_SUITE_FLAGS  ?=
+
+.PHONY: wasi-testsuite
+
+$(WASI_SUITE_RUNNER): tests/wasi_testsuite.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -ljson-c -lpthread
+
+wasi-testsuite: deps $(WASI_SUITE_RUNNER) $(K23SIM)
+	@[ -d $(WASI_SUITE) ] || { echo "wasi-testsuite: $(WASI_SUITE) not found"; exit 1; }
+	@$(WASI_SUITE_RUNNER) -k $(K23SIM) -d $(WASI_SUITE) $(WASI_SUITE_FLAGS)
 
 # -- Fuzzing -------------------------------------------------------------
 # A libFuzzer target for decode+validate (tests/fuzz_wasm.c), seeded with

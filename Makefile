@@ -248,6 +248,32 @@ $(BUILD)/bench/bench_run: private CFLAGS += -DK23SIM_PATH=\"$(K23SIM)\"
 
 bench: $(RUN_NATIVE) $(RUN_WASM)
 
+# -- WASI benchmark programs ---------------------------------------------
+# bench_wasi times the WASI commands of bench/wasi/ under k23sim and node,
+# hello and clock also natively (gcc -O2), and reads a 100 MB file of
+# random bytes through fd_read.  Wasm: clang for wasm32-wasi over Debian's
+# wasi-libc (the wasi-libc package puts it where clang looks).
+WASI_BENCH_DIR    := build/bench-wasi
+WASI_BENCH_WASM   := $(patsubst bench/wasi/%.c,$(WASI_BENCH_DIR)/%.wasm,$(wildcard bench/wasi/*.c))
+WASI_BENCH_NATIVE := $(WASI_BENCH_DIR)/hello $(WASI_BENCH_DIR)/clock
+WASI_READ_FILE    := build/bench-data/wasi-read.bin
+
+$(WASI_BENCH_WASM): $(WASI_BENCH_DIR)/%.wasm: bench/wasi/%.c
+	@mkdir -p $(dir $@)
+	clang -O2 --target=wasm32-wasi $(WARN) -o $@ $<
+
+$(WASI_BENCH_NATIVE): $(WASI_BENCH_DIR)/%: bench/wasi/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 $(WARN) -o $@ $<
+
+$(WASI_READ_FILE):
+	@mkdir -p $(dir $@)
+	@head -c 100000000 /dev/urandom >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/bench_wasi: private CFLAGS += -DK23SIM_PATH=\"$(K23SIM)\"
+
+bench: $(WASI_BENCH_WASM) $(WASI_BENCH_NATIVE) $(WASI_READ_FILE)
+
 # -- Cross-arch tests ----------------------------------------------------
 # The scheduler's shared unit tests (tests/cross/sched_cases.c) built as
 # static programs for each architecture over a one-hart platform shim

@@ -892,7 +892,7 @@ out:
 	} else if (t->verdict == PASSED) {
 		if (verbose) {
 			free(buf);
-			if (asprintf(&buf, "pass %s\n", t->name) < 0)
+			if (asprintf(&buf, "PASS %s\n", t->name) < 0)
 				exit(2);
 			len = strlen(buf);
 		} else {

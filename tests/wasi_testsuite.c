@@ -614,7 +614,8 @@ static bool start(struct ctx *c, const struct op *op)
 	}
 	argv = run_argv(c, op);
 	if (verbose) {
-		fprintf(c->rep, "    run:");
+		/* To run it again by hand: cd there, the root copied over COPY. */
+		fprintf(c->rep, "    run in %s:", c->t->dir);
 		for (char **a = argv; *a; a++)
 			fprintf(c->rep, " %s", *a);
 		fprintf(c->rep, "\n");
@@ -1026,7 +1027,8 @@ int main(int argc, char **argv)
 		}
 	}
 	/* Tests run in their own folders: a path relative to here must not
-	 * depend on that.  A bare name is looked up in PATH. */
+	 * depend on that, and -v shows whole paths to run a test again by
+	 * hand.  A bare name is looked up in PATH. */
 	if (strchr(k23sim, '/')) {
 		char *abs = realpath(k23sim, NULL);
 
@@ -1035,6 +1037,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		k23sim = abs;
+	}
+	{
+		char *abs = realpath(suite_dir, NULL);
+
+		if (!abs) {
+			fprintf(stderr, "wasi_testsuite: %s: %s\n", suite_dir, strerror(errno));
+			return 2;
+		}
+		suite_dir = abs;
 	}
 	find_tests(argv + optind, argc - optind);
 	if (!ntests) {

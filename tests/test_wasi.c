@@ -186,7 +186,7 @@ static int blocking_read(void *arg)
 	return 0;
 }
 
-Test(wasi, a_read_on_an_empty_pipe_blocks_only_its_task, .init = setup, .timeout = 30)
+Test(wasi, a_read_on_an_empty_pipe_blocks_only_its_task, .init = setup)
 {
 	harness_boot(1, 64ull << 20, blocking_read);
 }
@@ -230,7 +230,7 @@ static int poll_waits(void *arg)
 	return 0;
 }
 
-Test(wasi, poll_oneoff_waits_for_a_clock_or_a_ready_pipe, .init = setup, .timeout = 30)
+Test(wasi, poll_oneoff_waits_for_a_clock_or_a_ready_pipe, .init = setup)
 {
 	harness_boot(2, 64ull << 20, poll_waits);
 }
@@ -360,7 +360,7 @@ static int race(void *arg)
 	return 0;
 }
 
-Test(wasi, an_app_racing_symlinks_cannot_lead_another_outside, .init = setup, .timeout = 60)
+Test(wasi, an_app_racing_symlinks_cannot_lead_another_outside, .init = setup)
 {
 	harness_boot(2, 64ull << 20, race);
 }

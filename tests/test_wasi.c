@@ -285,7 +285,7 @@ static const char *reader_wat =
 	"    (loop $again"
 	"      (local.set $e (call $open (i32.const 3) (i32.const 1) (i32.const 100) (i32.const 9)"
 	"                     (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 200)))"
-	"      (if (i32.eq (local.get $e) (i32.const 76))"
+	"      (if (i32.eq (local.get $e) (i32.const 63))"
 	"        (then (local.set $refused (i64.add (local.get $refused) (i64.const 1)))))"
 	"      (if (i32.eqz (local.get $e))"
 	"        (then"

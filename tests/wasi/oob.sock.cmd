@@ -1,0 +1,1 @@
+--tcplisten 127.0.0.1:$PORT --dir "$SCRATCH::/scratch" build/tests/wasi/oob.wasm

@@ -29,7 +29,7 @@
 
 #define REQUEST_MAX	8192	/* request line and headers */
 #define FILES_PREFIX	"/files/"
-#define WWW_DIR		"/www/"
+#define WWW_NAME	"/www"
 
 static const char index_page[] =
 	"<!DOCTYPE html>\n"
@@ -37,6 +37,30 @@ static const char index_page[] =
 	"<body><h1>Hello from k23!</h1>\n"
 	"<p>This page was served by a WebAssembly program through WASI sockets.</p>\n"
 	"</body></html>\n";
+
+/* The descriptor of the directory preopened as /www, or -1. */
+static int www_dir = -1;
+
+/*
+ * Find the /www preopen by asking each descriptor.  wasi-libc cannot be
+ * asked by path here: its own scan of the preopens stops at the first
+ * descriptor that is not one, and the listening socket comes first.
+ */
+static int find_www(void)
+{
+	__wasi_prestat_t pre;
+	char name[sizeof(WWW_NAME)];
+
+	for (__wasi_fd_t fd = 3; fd < 64; fd++) {
+		if (__wasi_fd_prestat_get(fd, &pre) != 0 || pre.tag != __WASI_PREOPENTYPE_DIR ||
+		    pre.u.dir.pr_name_len != sizeof(name) - 1)
+			continue;
+		if (__wasi_fd_prestat_dir_name(fd, (uint8_t *)name, sizeof(name) - 1) == 0 &&
+		    !memcmp(name, WWW_NAME, sizeof(name) - 1))
+			return (int)fd;
+	}
+	return -1;
+}
 
 /* The first descriptor after stdio that is a stream socket, or -1. */
 static int find_listener(void)
@@ -182,16 +206,15 @@ static int send_text(int fd, int status, const char *reason, int head_only)
 /* Serve /files/NAME from the /www preopen; returns the status sent. */
 static int send_file(int fd, const char *name, int head_only)
 {
-	char path[512], buf[16384];
+	char buf[16384];
 	struct stat st;
 	ssize_t n;
 	int file;
 
 	/* The sandbox would stop a climb out of /www; refuse it before that. */
-	if (!*name || strstr(name, "..") || strlen(name) > sizeof(path) - sizeof(WWW_DIR))
+	if (www_dir < 0 || !*name || strstr(name, ".."))
 		return send_text(fd, 404, "Not Found", head_only);
-	snprintf(path, sizeof(path), WWW_DIR "%s", name);
-	file = open(path, O_RDONLY);
+	file = openat(www_dir, name, O_RDONLY);
 	if (file < 0 || fstat(file, &st) != 0 || !S_ISREG(st.st_mode)) {
 		int denied = file >= 0 || errno == EACCES || errno == EPERM || errno == ENOTCAPABLE;
 
@@ -256,7 +279,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "webserver: no listening socket: run it with --tcplisten ADDR:PORT\n");
 		return 1;
 	}
-	printf("webserver: listening on fd %d\n", listener);
+	www_dir = find_www();
+	printf("webserver: listening on fd %d%s\n", listener,
+	       www_dir < 0 ? "" : ", serving files from " WWW_NAME);
 	fflush(stdout);
 
 	for (long served = 0; limit == 0 || served < limit; served++) {

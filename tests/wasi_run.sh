@@ -234,7 +234,7 @@ selected load-missing && expect_load_error load-missing "$BAD/no-such-file.wasm"
 selected load-directory && expect_load_error load-directory "$BAD"
 
 # Bad usage: status 2 and a message.
-selected usage-none && expect_usage_error usage-none
+selected usage-harts && expect_usage_error usage-harts --harts 0 build/examples/hello.wasm
 selected usage-option && expect_usage_error usage-option --no-such-option build/examples/hello.wasm
 selected usage-env && expect_usage_error usage-env --env NOEQUALS build/examples/hello.wasm
 selected usage-dir-value && expect_usage_error usage-dir-value --dir

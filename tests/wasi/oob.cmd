@@ -1,1 +1,1 @@
---dir "$SCRATCH::/scratch" build/tests/wasi/oob.wasm
+--env OOB=1 --dir "$SCRATCH::/scratch" build/tests/wasi/oob.wasm

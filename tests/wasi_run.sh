@@ -9,7 +9,7 @@
 # arguments) in shell syntax, with $WORK $SANDBOX $OUTSIDE $SCRATCH $NOW
 # $PORT available (below).  Beside it, optional:
 #	NAME.stdout	stdout, exactly		NAME.stdout_re	every line matches (ERE)
-#	NAME.stderr	stderr, exactly		NAME.stderr_re	some line matches (ERE)
+#	NAME.stderr	stderr, exactly		NAME.stderr_re	each ERE in it matches a line
 #	NAME.stderr1	stderr is one line, and it matches (ERE)
 #	NAME.exit	exit status (default 0)	NAME.stdin	fed to stdin (else /dev/null)
 #	NAME.helper	host_tool arguments, run in the background during the case
@@ -99,23 +99,26 @@ snapshot() {
 	ls -d "$ESCAPE_MARK" 2>/dev/null
 }
 
-# check_file KIND EXPECTED ACTUAL: compare one output with its expectation.
-# Prints a reason and returns 1 on a mismatch.
+# check_output BASE STREAM ACTUAL: compare one output (stdout or stderr)
+# with its expectation; prints a reason and returns 1 on a mismatch.
 check_output() {
 	local base=$1 stream=$2 actual=$3
 	if [ -f "$base.$stream" ]; then
 		if ! diff -u "$base.$stream" "$actual" >"$actual.diff"; then
 			echo "$stream differs from $base.$stream"; return 1
 		fi
-	elif [ -f "$base.${stream}_re" ]; then
-		local re; re=$(cat "$base.${stream}_re")
-		if [ "$stream" = stdout ]; then
-			if [ ! -s "$actual" ] || grep -Evq -- "$re" "$actual"; then
-				echo "a line of stdout does not match /$re/" ; cp "$actual" "$actual.diff"; return 1
-			fi
-		elif ! grep -Eq -- "$re" "$actual"; then
-			echo "no line of $stream matches /$re/"; cp "$actual" "$actual.diff"; return 1
+	elif [ "$stream" = stdout ] && [ -f "$base.stdout_re" ]; then
+		local re; re=$(cat "$base.stdout_re")
+		if [ ! -s "$actual" ] || grep -Evq -- "$re" "$actual"; then
+			echo "a line of stdout does not match /$re/" ; cp "$actual" "$actual.diff"; return 1
 		fi
+	elif [ "$stream" = stderr ] && [ -f "$base.stderr_re" ]; then
+		local re
+		while IFS= read -r re; do
+			if ! grep -Eq -- "$re" "$actual"; then
+				echo "no line of stderr matches /$re/"; cp "$actual" "$actual.diff"; return 1
+			fi
+		done <"$base.stderr_re"
 	elif [ "$stream" = stderr ] && [ -f "$base.stderr1" ]; then
 		local re; re=$(cat "$base.stderr1")
 		if [ "$(wc -l <"$actual")" != 1 ] || ! grep -Eq -- "$re" "$actual"; then

@@ -150,13 +150,18 @@ run_case() {
 		>"$out.stdout" 2>"$out.stderr"
 	rc=$?
 	if [ -n "$helper_pid" ]; then
-		kill "$helper_pid" 2>/dev/null; wait "$helper_pid" 2>/dev/null
+		kill "$helper_pid" 2>/dev/null
+		wait "$helper_pid" 2>/dev/null
+		# Killed (143) is its normal end; anything else is its own failure.
+		case $? in 0|143) ;; *) why="the helper failed: $(head -c 200 "$out.helper")" ;; esac
 		# Put the swapped pairs back, so the snapshot compares like with like.
 		if [ -L "$SANDBOX/swap" ]; then "$HOST_TOOL" swap 0 "$SANDBOX/swap" "$WORK/swap_evil" >/dev/null; fi
 	fi
 	after=$(snapshot)
 	if [ "$VERBOSE" = 1 ]; then cat "$out.stdout" "$out.stderr"; fi
-	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	if [ -n "$why" ]; then
+		:
+	elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		why="timed out after 30 s"
 	elif [ "$rc" != "$want" ]; then
 		why="exit status $rc, want $want"

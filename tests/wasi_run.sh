@@ -161,6 +161,8 @@ run_case() {
 	if [ "$VERBOSE" = 1 ]; then cat "$out.stdout" "$out.stderr"; fi
 	if [ -n "$why" ]; then
 		:
+	elif grep -Eq 'Sanitizer|runtime error:' "$out.stderr"; then
+		why="k23sim's sanitizers reported an error"
 	elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		why="timed out after 30 s"
 	elif [ "$rc" != "$want" ]; then

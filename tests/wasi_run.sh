@@ -12,6 +12,8 @@
 #	NAME.stderr	stderr, exactly		NAME.stderr_re	each ERE in it matches a line
 #	NAME.stderr1	stderr is one line, and it matches (ERE)
 #	NAME.exit	exit status (default 0)	NAME.stdin	fed to stdin (else /dev/null)
+#	NAME.stdin_cmd	a shell script whose output reaches stdin through a pipe
+#			(stdout is then a pipe too)
 #	NAME.helper	host_tool arguments, run in the background during the case
 # Without NAME.stdout or NAME.stdout_re stdout must be empty; without any
 # NAME.stderr* stderr is not compared.
@@ -146,9 +148,16 @@ run_case() {
 		"$HOST_TOOL" "${helper[@]}" >"$out.helper" 2>&1 &
 		helper_pid=$!
 	fi
-	timeout -k 5 30 "$K23SIM" "${cmd[@]}" <"$( [ -f "$base.stdin" ] && echo "$base.stdin" || echo /dev/null)" \
-		>"$out.stdout" 2>"$out.stderr"
-	rc=$?
+	if [ -f "$base.stdin_cmd" ]; then
+		# Pipes at both ends, the writer as slow as its script.
+		sh -c "$(cat "$base.stdin_cmd")" |
+			timeout -k 5 30 "$K23SIM" "${cmd[@]}" 2>"$out.stderr" | cat >"$out.stdout"
+		rc=${PIPESTATUS[1]}
+	else
+		timeout -k 5 30 "$K23SIM" "${cmd[@]}" >"$out.stdout" 2>"$out.stderr" \
+			<"$( [ -f "$base.stdin" ] && echo "$base.stdin" || echo /dev/null)"
+		rc=$?
+	fi
 	if [ -n "$helper_pid" ]; then
 		kill "$helper_pid" 2>/dev/null
 		wait "$helper_pid" 2>/dev/null

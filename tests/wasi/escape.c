@@ -6,8 +6,10 @@
  * program makes itself, and the root of a directory descriptor opened
  * below the preopen.  Each must fail with EPERM, as in wasmtime; opening
  * a symlink without following it is ELOOP, and a symlink loop ends in
- * ELOOP rather than a hang.  Controls beside them (".." and symlinks that
- * stay inside) must work, so that a runtime refusing everything fails too.
+ * ELOOP rather than a hang, as does a chain of 60 symlinks (one of 8
+ * works).  Controls beside them (".." and symlinks that stay inside, a
+ * 7 KB path) must work, so that a runtime refusing everything fails too;
+ * a path with a NUL in it must not open.
  *
  * argv[1] is the host's absolute path of the secret file outside, for the
  * absolute symlink the program makes.  tests/wasi_run.sh lays out:
@@ -26,6 +28,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include "wasi_test.h"
+
+/* path_open with a path given as pointer and length, NULs and all. */
+WASI_IMPORT(path_open) int32_t raw_path_open(int32_t, int32_t, int32_t, int32_t, int32_t,
+					     int64_t, int64_t, int32_t, int32_t);
 
 #define FOLLOW		__WASI_LOOKUPFLAGS_SYMLINK_FOLLOW
 #define NOFOLLOW	0
@@ -116,6 +122,46 @@ static int app_symlink(const char *target, const char *name, const char *open_pa
 	return app_symlink_as(target, target, name, open_path);
 }
 
+/* Symlinks that stay inside work, to a depth; deeper is ELOOP. */
+static void inside_symlinks_and_odd_paths(void)
+{
+	/* A NUL ends no WASI path: these bytes name no file. */
+	static const char nul_path[] = "inside.txt\0/../../outside/secret.txt";
+	static char deep[8192];
+	__wasi_errno_t err;
+	__wasi_fd_t got;
+
+	check_errno(__wasi_path_symlink(".", root, "self"), 0, "own symlink self -> .");
+	open_must(0, FOLLOW, "self/self/self/inside.txt");
+	open_must(__WASI_ERRNO_PERM, FOLLOW, "self/self/../outside/secret.txt");
+	for (int i = 0; i < 60; i++) {
+		char name[16], target[16];
+
+		snprintf(name, sizeof(name), "c%d", i);
+		snprintf(target, sizeof(target), i == 59 ? "inside.txt" : "c%d", i + 1);
+		if (__wasi_path_symlink(target, root, name) != 0)
+			check(0, "own symlinks c0 -> c1 -> ... c59 -> inside.txt", "c%d failed", i);
+	}
+	open_must(0, FOLLOW, "c52");
+	open_must(__WASI_ERRNO_LOOP, FOLLOW, "c0");
+
+	for (int i = 0; i < 1000; i++)
+		strcat(deep, "sub/../");
+	strcat(deep, "inside.txt");
+	err = try_open(root, FOLLOW, deep, 0, 0);
+	check(err == 0 || err == __WASI_ERRNO_NAMETOOLONG,
+	      "a 7 KB path of sub/../ opens inside.txt or is NAMETOOLONG", "got %s",
+	      test_errno_name(err));
+
+	err = (__wasi_errno_t)raw_path_open(root, FOLLOW, (int32_t)(uintptr_t)nul_path,
+					    sizeof(nul_path) - 1, 0,
+					    (int64_t)test_rights(root, 1, 0), 0, 0,
+					    (int32_t)(uintptr_t)&got);
+	check(err != 0, "a path with a NUL in it does not open", "it opened");
+	if (err == 0)
+		(void)__wasi_fd_close(got);
+}
+
 int main(int argc, char **argv)
 {
 	__wasi_filestat_t st;
@@ -179,6 +225,8 @@ int main(int argc, char **argv)
 	check_errno(__wasi_path_symlink("loop2", root, "loop1"), 0, "own symlink loop1 -> loop2");
 	check_errno(__wasi_path_symlink("loop1", root, "loop2"), 0, "own symlink loop2 -> loop1");
 	open_must(__WASI_ERRNO_LOOP, FOLLOW, "loop1");
+
+	inside_symlinks_and_odd_paths();
 
 	/* A directory descriptor below the preopen is a root of its own. */
 	check_errno(__wasi_path_open(root, 0, "sub", __WASI_OFLAGS_DIRECTORY, test_rights(root, 1, 0),

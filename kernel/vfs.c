@@ -58,7 +58,7 @@ static int expand(struct walk *w, hal_fd_t dir, const char *name)
 	else if (n == 0)
 		n = -K_ENOENT;
 	else if (n > 0 && target[0] == '/')
-		n = -K_ENOTCAPABLE;	/* absolute targets name the host's root */
+		n = -K_EPERM;	/* absolute targets name the host's root */
 	else if (n > 0 && has_nul(target, (size_t)n))
 		n = -K_EILSEQ;
 	if (n < 0) {
@@ -145,7 +145,7 @@ static int walk_next(struct walk *w, unsigned flags, struct vfs_path *out)
 		return last ? finish(w, ".", slash, out) : 0;
 	if (!kstrcmp(name, "..")) {
 		if (!w->depth)
-			return -K_ENOTCAPABLE;
+			return -K_EPERM;
 		hal_fd_close(w->stack[--w->depth]);
 		return last ? finish(w, ".", slash, out) : 0;
 	}
@@ -175,7 +175,7 @@ int vfs_resolve(hal_fd_t root, const char *path, size_t len, unsigned flags,
 	if (has_nul(path, len))
 		return -K_EILSEQ;
 	if (path[0] == '/')
-		return -K_ENOTCAPABLE;
+		return -K_EPERM;
 	if (!(w.buf = kmalloc(VFS_PATH_MAX + 1)))
 		return -K_ENOMEM;
 	kmemcpy(w.buf, path, len);

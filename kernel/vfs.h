@@ -39,8 +39,8 @@ struct vfs_path {
 
 /*
  * Walk path[0..len) from the directory root.  0 and *out (release with
- * vfs_path_done), or: -K_ENOTCAPABLE for an absolute path or a `..` or
- * symlink that leaves the root; -K_ENOENT, -K_ENOTDIR for a missing or
+ * vfs_path_done), or: -K_EPERM for an absolute path or a `..` or
+ * symlink that leaves the root (the errno other WASI runtimes give); -K_ENOENT, -K_ENOTDIR for a missing or
  * non-directory intermediate component; -K_ELOOP past VFS_LINKS_MAX
  * symlinks; -K_ENAMETOOLONG; -K_EILSEQ for a NUL byte in the path;
  * -K_ENOENT for an empty path.  A path ending in '/' expands a symlink in

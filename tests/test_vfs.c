@@ -155,16 +155,16 @@ static int walks(void *arg)
 	expect("newfile", VFS_FOLLOW, 0, "newfile", false);
 
 	/* Every way out. */
-	expect("..", 0, -K_ENOTCAPABLE, NULL, false);
-	expect("../secret", 0, -K_ENOTCAPABLE, NULL, false);
-	expect("a/../../secret", 0, -K_ENOTCAPABLE, NULL, false);
-	expect("a/b/../../../root/a", 0, -K_ENOTCAPABLE, NULL, false);
-	expect("/etc/passwd", 0, -K_ENOTCAPABLE, NULL, false);
-	expect("abs/passwd", 0, -K_ENOTCAPABLE, NULL, false);
-	expect("abs", VFS_FOLLOW, -K_ENOTCAPABLE, NULL, false);
-	expect("a/up/secret", 0, -K_ENOTCAPABLE, NULL, false);
-	expect("a/up", VFS_FOLLOW, -K_ENOTCAPABLE, NULL, false);
-	expect("dirlink/up/outside/file", 0, -K_ENOTCAPABLE, NULL, false);
+	expect("..", 0, -K_EPERM, NULL, false);
+	expect("../secret", 0, -K_EPERM, NULL, false);
+	expect("a/../../secret", 0, -K_EPERM, NULL, false);
+	expect("a/b/../../../root/a", 0, -K_EPERM, NULL, false);
+	expect("/etc/passwd", 0, -K_EPERM, NULL, false);
+	expect("abs/passwd", 0, -K_EPERM, NULL, false);
+	expect("abs", VFS_FOLLOW, -K_EPERM, NULL, false);
+	expect("a/up/secret", 0, -K_EPERM, NULL, false);
+	expect("a/up", VFS_FOLLOW, -K_EPERM, NULL, false);
+	expect("dirlink/up/outside/file", 0, -K_EPERM, NULL, false);
 
 	/* Bad paths. */
 	expect("loop/x", 0, -K_ELOOP, NULL, false);
@@ -228,7 +228,7 @@ static int race(void *arg)
 		if (!r) {
 			cr_assert_str_eq(line, "inside\n", "read outside the root");
 			inside++;
-		} else if (r == -K_ENOTCAPABLE) {
+		} else if (r == -K_EPERM) {
 			refused++;
 		} else {
 			other++;	/* ENOENT while the name is between renames */

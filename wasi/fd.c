@@ -70,13 +70,17 @@ static int64_t xfer_one(struct wasi_fd *f, enum xfer op, const struct iov *v,
 static unsigned xfer(struct wasi_call *c, struct wasi_fd *f, enum xfer op, uint32_t iovs,
 		     uint32_t n, uint64_t off, unsigned flags, uint32_t *total)
 {
-	struct iov *iov = kmalloc((n ? n : 1) * sizeof(*iov));
 	uint16_t ev = op == XFER_READ || op == XFER_PREAD || op == XFER_RECV ? HAL_POLL_IN :
 									      HAL_POLL_OUT;
 	uint64_t done = 0;
+	struct iov *iov;
 	unsigned err;
 
-	if (!iov)
+	if (n > IOVS_MAX)
+		return WASI_EINVAL;
+	if (!wasi_ptr(c, iovs, (uint64_t)n * 8))
+		return WASI_EFAULT;
+	if (!(iov = kmalloc((n ? n : 1) * sizeof(*iov))))
 		return WASI_ENOMEM;
 	if ((err = get_iovs(c, iovs, n, iov)))
 		goto out;

@@ -303,7 +303,7 @@ unsigned wasi_path_symlink(struct wasi_call *c, const uint64_t *a)
 	/* An absolute target names the host's root: never followable here
 	 * (kernel/vfs.c), and refused up front as other runtimes do. */
 	if (tlen && target[0] == '/')
-		return WASI_ENOTCAPABLE;
+		return WASI_EPERM;
 	if ((err = resolve(c, (uint32_t)a[2], RIGHT_PATH_SYMLINK, (uint32_t)a[3],
 			   (uint32_t)a[4], 0, &p, NULL)))
 		return err;

@@ -220,7 +220,7 @@ struct wasi_call_def {
 	const char *name;
 	unsigned (*fn)(struct wasi_call *c, const uint64_t *a);
 	uint8_t nparams;
-	const char *sig;	/* "(I, L)": the parameter types */
+	const char *sig;	/* "(I, P, L)": the parameter types */
 };
 
 #define STR(...) #__VA_ARGS__
@@ -230,29 +230,55 @@ static const struct wasi_call_def calls[WASI_NCALLS] = {
 #undef WASI
 };
 
-static void trace(struct wasi *w, unsigned id, const uint64_t *a, unsigned err)
+/* Up to 48 bytes of a path, with quotes and escapes, as strace shows it. */
+static size_t trace_path(const struct wasi_call *c, uint64_t ptr, uint64_t len, char *out,
+			 size_t size)
+{
+	const uint8_t *p = wasi_ptr(c, (uint32_t)ptr, (uint32_t)len);
+	size_t n = 0;
+
+	if (!p)
+		return (size_t)ksnprintf(out, size, "%llu", (unsigned long long)(uint32_t)ptr);
+	n += (size_t)ksnprintf(out + n, size - MIN(n, size), "\"");
+	for (uint32_t i = 0; i < (uint32_t)len && i < 48; i++)
+		n += (size_t)ksnprintf(out + MIN(n, size), size - MIN(n, size),
+				       p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\' ?
+				       "%c" : "\\x%02x", p[i]);
+	n += (size_t)ksnprintf(out + MIN(n, size), size - MIN(n, size), "%s\"",
+			       (uint32_t)len > 48 ? "..." : "");
+	return n;
+}
+
+static void trace(const struct wasi_call *c, unsigned id, const uint64_t *a, unsigned err)
 {
 	const struct wasi_call_def *d = &calls[id];
-	char line[400];
+	char line[512];
 	size_t n = 0;
 	const char *t = d->sig;
 
-	n += (size_t)ksnprintf(line + n, sizeof(line) - n, "wasi: %s(", d->name);
-	for (unsigned i = 0; i < d->nparams; i++) {
-		while (*t && *t != 'I' && *t != 'L')
+#define LEFT	(sizeof(line) - MIN(n, sizeof(line) - 1))
+#define AT	(line + MIN(n, sizeof(line) - 1))
+	n += (size_t)ksnprintf(AT, LEFT, "wasi: %s(", d->name);
+	for (unsigned i = 0; i < d->nparams; i++, t++) {
+		while (*t != 'I' && *t != 'L' && *t != 'P')
 			t++;
-		n += (size_t)ksnprintf(line + n, sizeof(line) - n, "%s%llu", i ? ", " : "",
-				       (unsigned long long)(*t == 'L' ? a[i] : (uint32_t)a[i]));
-		t++;
-		n = MIN(n, sizeof(line) - 1);
+		if (i)
+			n += (size_t)ksnprintf(AT, LEFT, ", ");
+		if (*t == 'P' && i + 1 < d->nparams)
+			n += trace_path(c, a[i], a[i + 1], AT, LEFT);
+		else
+			n += (size_t)ksnprintf(AT, LEFT, "%llu", (unsigned long long)
+					       (*t == 'L' ? a[i] : (uint32_t)a[i]));
 	}
 	if (id == WASI_CALL_proc_exit)
-		n += (size_t)ksnprintf(line + n, sizeof(line) - n, ")\n");
+		n += (size_t)ksnprintf(AT, LEFT, ")\n");
 	else
-		n += (size_t)ksnprintf(line + n, sizeof(line) - n, ") = %u %s\n", err,
-				       wasi_errno_name(err));
+		n += (size_t)ksnprintf(AT, LEFT, ") = %u %s\n", err, wasi_errno_name(err));
+#undef LEFT
+#undef AT
 	n = MIN(n, sizeof(line) - 1);
-	hal_fd_write(w->trace_fd, line, n);
+	line[n - 1] = '\n';	/* a cut line still ends */
+	hal_fd_write(c->w->trace_fd, line, n);
 }
 
 static uint32_t dispatch(struct wasi *w, struct jit_instance *caller, unsigned id,
@@ -263,10 +289,10 @@ static uint32_t dispatch(struct wasi *w, struct jit_instance *caller, unsigned i
 
 	c.mem = jit_instance_memory(caller, &c.size);
 	if (w->trace_fd >= 0 && id == WASI_CALL_proc_exit)
-		trace(w, id, a, 0);
+		trace(&c, id, a, 0);
 	err = calls[id].fn(&c, a);
 	if (w->trace_fd >= 0)
-		trace(w, id, a, err);
+		trace(&c, id, a, err);
 	return err;
 }
 
@@ -277,6 +303,7 @@ static uint32_t dispatch(struct wasi *w, struct jit_instance *caller, unsigned i
  */
 #define I uint32_t
 #define L uint64_t
+#define P uint32_t
 #define PARAMS0()
 #define PARAMS1(t0) , t0 a0
 #define PARAMS2(t0, t1) PARAMS1(t0), t1 a1
@@ -308,6 +335,7 @@ static uint32_t dispatch(struct wasi *w, struct jit_instance *caller, unsigned i
 #undef WASI
 #undef I
 #undef L
+#undef P
 
 static void *const entries[WASI_NCALLS] = {
 #define WASI(name, n, types) [WASI_CALL_##name] = (void *)entry_##name,
@@ -330,7 +358,7 @@ int wasi_define(struct wasi *w, struct jit_store *store)
 		int err;
 
 		for (const char *t = d->sig; *t; t++)
-			if (*t == 'I' || *t == 'L')
+			if (*t == 'I' || *t == 'L' || *t == 'P')
 				params[k++] = *t == 'L' ? JIT_I64 : JIT_I32;
 		if ((err = jit_func_new_host(store, &sig, entries[id], w, &ext.func)) < 0 ||
 		    (err = jit_store_define(store, "wasi_snapshot_preview1", d->name, ext)) < 0)

@@ -109,6 +109,7 @@ check_output() {
 		if ! diff -u "$base.$stream" "$actual" >"$actual.diff"; then
 			echo "$stream differs from $base.$stream"; return 1
 		fi
+		rm -f "$actual.diff"
 	elif [ "$stream" = stdout ] && [ -f "$base.stdout_re" ]; then
 		local re; re=$(cat "$base.stdout_re")
 		if [ ! -s "$actual" ] || grep -Evq -- "$re" "$actual"; then
@@ -163,8 +164,9 @@ run_case() {
 		wait "$helper_pid" 2>/dev/null
 		# Killed (143) is its normal end; anything else is its own failure.
 		case $? in 0|143) ;; *) why="the helper failed: $(head -c 200 "$out.helper")" ;; esac
-		# Put the swapped pairs back, so the snapshot compares like with like.
-		if [ -L "$SANDBOX/swap" ]; then "$HOST_TOOL" swap 0 "$SANDBOX/swap" "$WORK/swap_evil" >/dev/null; fi
+		# Put the race's pairs back as they were laid out.
+		[ -L "$SANDBOX/swap" ] && "$HOST_TOOL" swap 0 "$SANDBOX/swap" "$WORK/swap_evil" >/dev/null
+		[ -L "$SANDBOX/swapfile" ] && "$HOST_TOOL" swap 0 "$SANDBOX/swapfile" "$WORK/swapfile_evil" >/dev/null
 	fi
 	after=$(snapshot)
 	if [ "$VERBOSE" = 1 ]; then cat "$out.stdout" "$out.stderr"; fi
@@ -189,15 +191,16 @@ run_case() {
 	fi
 	if [ -z "$why" ]; then
 		pass "$name"
-	else
-		local shown=$out.stderr
-		[ -f "$out.stdout.diff" ] && shown=$out.stdout.diff
-		[ -f "$out.stderr.diff" ] && shown=$out.stderr.diff
-		case $why in exit*|timed*) [ -s "$out.stdout" ] && shown=$out.stdout ;; esac
-		fail "$name" "$why" "$shown"
-		[ "$shown" != "$out.stderr" ] && [ -s "$out.stderr" ] && case $why in exit*|timed*)
-			head -n 10 "$out.stderr" | sed 's/^/     ! /' ;; esac
+		return
 	fi
+	case $why in
+	exit*|timed*|*sanitizers*|*helper*)
+		fail "$name" "$why" "$out.stdout"
+		[ -s "$out.stderr" ] && head -n 10 "$out.stderr" | sed 's/^/     ! /' ;;
+	*)
+		if [ -f "$out.stdout.diff" ]; then fail "$name" "$why" "$out.stdout.diff"
+		else fail "$name" "$why" "$out.stderr.diff"; fi ;;
+	esac
 }
 
 # expect_load_error NAME FILE: k23sim refuses FILE with one line, status 1.

@@ -5,7 +5,7 @@
  *		print a TCP port on 127.0.0.1 that was free a moment ago
  *	host_tool swap SECONDS A B [C D]
  *		exchange A with B (and C with D) atomically, over and over, for
- *		SECONDS or until killed; the race test's attacker
+ *		SECONDS (at least once) or until killed; the race test's attacker
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -48,7 +48,7 @@ static int swap(double duration, char **paths, int npaths)
 	double end = seconds() + duration;
 	long swaps = 0;
 
-	while (seconds() < end) {
+	do {
 		for (int i = 0; i + 1 < npaths; i += 2) {
 			if (renameat2(AT_FDCWD, paths[i], AT_FDCWD, paths[i + 1], RENAME_EXCHANGE) != 0) {
 				fprintf(stderr, "host_tool swap: %s <-> %s: %s\n", paths[i],
@@ -57,7 +57,7 @@ static int swap(double duration, char **paths, int npaths)
 			}
 			swaps++;
 		}
-	}
+	} while (seconds() < end);
 	printf("host_tool swap: %ld exchanges\n", swaps);
 	return 0;
 }

@@ -277,7 +277,7 @@ webserver_case() {
 	for i in 1 2 3; do
 		port=$("$HOST_TOOL" freeport)
 		timeout -k 5 60 "$K23SIM" --tcplisten "127.0.0.1:$port" --dir "$www::/www" \
-			build/examples/webserver.wasm 6 >"$out.stdout" 2>"$out.stderr" </dev/null &
+			build/examples/webserver.wasm 10 >"$out.stdout" 2>"$out.stderr" </dev/null &
 		pid=$!
 		for _ in $(seq 50); do
 			curl -s -o /dev/null "http://127.0.0.1:$port/ready" && break
@@ -301,8 +301,15 @@ webserver_case() {
 	[ "$code" = 404 ] || why="${why:+$why; }GET /files/../../outside gave $code"
 	code=$(curl -s --max-time 10 -I -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")
 	[ "$code" = 200 ] || why="${why:+$why; }HEAD / gave $code"
+	code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -d x "http://127.0.0.1:$port/")
+	[ "$code" = 405 ] || why="${why:+$why; }POST / gave $code"
+	# A client that hangs up without a request, or before the answer.
+	bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; exec 3>&-" 2>/dev/null
+	bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'GET / HTTP/1.0\r\n\r\n' >&3; exec 3>&-" 2>/dev/null
+	body=$(curl -s --max-time 10 "http://127.0.0.1:$port/")
+	echo "$body" | grep -q "Hello from k23!" || why="${why:+$why; }GET / after clients hung up gave [$body]"
 	wait "$pid"; rc=$?
-	[ "$rc" = 0 ] || why="${why:+$why; }exit status $rc after its 6 requests, want 0"
+	[ "$rc" = 0 ] || why="${why:+$why; }exit status $rc after its 10 requests, want 0"
 	grep -q 'GET /files/page.txt -> 200' "$out.stdout" || why="${why:+$why; }no log line for /files/page.txt"
 	if [ -z "$why" ]; then pass webserver; else fail webserver "$why" "$out.stdout"; fi
 }

@@ -3,9 +3,10 @@
  * create (and O_EXCL on an existing file), write, seek and tell from each
  * origin, read, pread and pwrite (which leave the offset alone), a write
  * past the end (the gap reads as zeros), fstat and stat, truncation,
- * O_APPEND and O_TRUNC, fdstat flags, rights (reading a write-only
- * descriptor is EBADF), setting times, fd_readdir with cookies, rename
- * (also over an existing file), link, unlink, fd_renumber, and 1 MiB
+ * O_APPEND and O_TRUNC, fdstat flags (and setting append later), rights
+ * (reading a write-only descriptor is EBADF), setting times by path and
+ * by descriptor, fd_readdir with cookies, rename (also over an existing
+ * file), link, symlink and readlink, unlink, fd_renumber, and 1 MiB
  * written and read back.
  */
 #include <dirent.h>
@@ -242,6 +243,43 @@ static void rename_link_unlink(void)
 	check(names[0] == '\0', "the directory is empty again", "[%s]", names);
 }
 
+/* Flags, times and links through descriptors and paths. */
+static void flags_times_links(void)
+{
+	struct timespec ts[2] = { { 1300000000, 0 }, { 1400000000, 500 } };
+	char buf[64] = { 0 };
+	struct stat st;
+	ssize_t n;
+	int fd = open("/scratch/f.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	write(fd, "abc", 3);
+	check(fcntl(fd, F_SETFL, O_APPEND) == 0 && (fcntl(fd, F_GETFL) & O_APPEND),
+	      "fd_fdstat_set_flags turns on append", "flags %x", fcntl(fd, F_GETFL));
+	lseek(fd, 0, SEEK_SET);
+	write(fd, "def", 3);
+	check(pread(fd, buf, sizeof(buf) - 1, 0) == 6 && !strcmp(buf, "abcdef"),
+	      "a write after a seek to 0 still appends", "[%s]", buf);
+	check(futimens(fd, ts) == 0 && fstat(fd, &st) == 0 && st.st_mtim.tv_sec == 1400000000 &&
+	      st.st_atim.tv_sec == 1300000000, "fd_filestat_set_times", "atime %lld mtime %lld",
+	      (long long)st.st_atim.tv_sec, (long long)st.st_mtim.tv_sec);
+	close(fd);
+
+	check(symlink("f.txt", "/scratch/f.link") == 0, "symlink f.link -> f.txt", "%s",
+	      test_errno_name((unsigned)errno));
+	memset(buf, 0, sizeof(buf));
+	n = readlink("/scratch/f.link", buf, sizeof(buf));
+	check(n == 5 && !memcmp(buf, "f.txt", 5), "readlink gives f.txt", "%zd [%s]", n, buf);
+	check(lstat("/scratch/f.link", &st) == 0 && S_ISLNK(st.st_mode), "lstat sees a symlink",
+	      "mode %o", (unsigned)st.st_mode);
+	check(stat("/scratch/f.link", &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 6,
+	      "stat follows it to the file", "mode %o size %lld", (unsigned)st.st_mode,
+	      (long long)st.st_size);
+	check_fails((int)readlink("/scratch/f.txt", buf, sizeof(buf)), EINVAL,
+		    "readlink of a file is EINVAL");
+	check(unlink("/scratch/f.link") == 0 && unlink("/scratch/f.txt") == 0,
+	      "unlink the link and the file", "%s", test_errno_name((unsigned)errno));
+}
+
 static void renumber(void)
 {
 	int a = open("/scratch/r1", O_RDWR | O_CREAT, 0644);
@@ -289,6 +327,7 @@ int main(void)
 	times_and_stat();
 	directory_listing();
 	rename_link_unlink();
+	flags_times_links();
 	renumber();
 	big_file();
 	return test_status();

@@ -2,7 +2,7 @@
 # tests/wasi_run.sh - the WASI integration tests: the programs of
 # tests/wasi/ and examples/ run under k23sim, their output and exit status
 # compared with expected files, then the cases that need a script (bad
-# modules, bad usage, the web server).  `make wasi-apps` builds what it
+# modules, modules with their code mutated, bad usage, the web server).  `make wasi-apps` builds what it
 # needs and runs it; tests/run.sh runs it as the wasi-apps suite.
 #
 # A case is tests/wasi/NAME.cmd: k23sim's command line (options, module,
@@ -254,6 +254,28 @@ selected load-short-by-one && expect_load_error load-short-by-one "$BAD/short.wa
 selected load-version2 && expect_load_error load-version2 "$BAD/version2.wasm"
 selected load-missing && expect_load_error load-missing "$BAD/no-such-file.wasm"
 selected load-directory && expect_load_error load-directory "$BAD"
+
+# Modules with a few bytes of their code changed (host_tool mutate, a fixed
+# seed): each is refused with one line (status 1), runs, or traps (134),
+# and k23sim neither panics (125) nor dies of a signal, nor takes more than
+# 10 s (a mutant may loop; none of these does).
+mutants_case() {
+	local i rc lines bad="" nbad=0 out=$LOG/mutants
+	mkdir -p "$BAD/mutants"
+	"$HOST_TOOL" mutate build/examples/hello.wasm "$BAD/mutants/m" 23 40 || { fail mutants "host_tool mutate failed"; return; }
+	for i in $(seq 0 39); do
+		timeout -k 5 10 "$K23SIM" "$BAD/mutants/m$i.wasm" </dev/null >"$out.stdout" 2>"$out.stderr"
+		rc=$?
+		lines=$(wc -l <"$out.stderr")
+		if grep -Eq 'Sanitizer|runtime error:|panic' "$out.stderr" || [ "$rc" = 125 ] ||
+		   { [ "$rc" -ge 124 ] && [ "$rc" != 134 ]; } || { [ "$rc" = 1 ] && [ "$lines" != 1 ]; }; then
+			nbad=$((nbad + 1))
+			[ "$nbad" -le 3 ] && bad="$bad m$i (status $rc: $(head -c 150 "$out.stderr" | tr '\n' ' '))"
+		fi
+	done
+	if [ "$nbad" = 0 ]; then pass mutants; else fail mutants "$nbad of 40, as$bad"; fi
+}
+selected mutants && mutants_case
 
 # Bad usage: status 2 and a message.
 selected usage-harts && expect_usage_error usage-harts --harts 0 build/examples/hello.wasm

@@ -2,8 +2,9 @@
 # tests/wasi_run.sh - the WASI integration tests: the programs of
 # tests/wasi/ and examples/ run under k23sim, their output and exit status
 # compared with expected files, then the cases that need a script (bad
-# modules, modules with their code mutated, bad usage, the web server).  `make wasi-apps` builds what it
-# needs and runs it; tests/run.sh runs it as the wasi-apps suite.
+# modules, modules with their code mutated, bad usage, the web server).
+# `make wasi-apps` builds what it needs and runs it; tests/run.sh runs it
+# as the wasi-apps suite (and again under the ASan k23sim).
 #
 # A case is tests/wasi/NAME.cmd: k23sim's command line (options, module,
 # arguments) in shell syntax, with $WORK $SANDBOX $OUTSIDE $SCRATCH $NOW

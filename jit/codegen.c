@@ -16,22 +16,27 @@
 #include "kernel/kheap.h"
 #include "kernel/klib.h"
 #include "sched/sched.h"
+#include "sched/sync.h"
 
 #define CHUNK		64	/* functions a worker claims at a time */
 #define FUNC_ALIGN	16u
 
 /*
- * Code is compiled straight into arenas: a worker's functions go one after
- * the other into its current chunk, a new chunk when one is full.  Linking
- * copies them out in index order and frees each chunk once its last
- * function is placed; a worker fills its chunks in increasing index order,
- * so chunks go early and code exists about once, not twice.
+ * Code is compiled into arenas: a worker's functions go one after the
+ * other into its current arena, a new one when it is full.  As soon as the
+ * functions of every chunk before it are placed, a chunk's functions are
+ * copied out to the module's code in index order, and an arena is freed
+ * once its worker has left it and its last function is placed.  On one
+ * hart every chunk is placed as soon as it is compiled, so the code exists
+ * about once, not twice; on several, only chunks finished ahead of an
+ * earlier one wait in their arenas.
  */
 #define ARENA_CHUNK	(1u << 20)	/* with its header: a power of two */
 
 struct chunk {
 	uint32_t cap, used;
-	uint32_t nfuncs;	/* functions in it not yet placed */
+	atomic_uint refs;	/* functions in it not yet placed, +1 while a
+				 * worker compiles into it */
 	uint8_t bytes[];
 };
 
@@ -51,6 +56,14 @@ struct job {
 	uint32_t nchunks;
 	atomic_bool failed;
 	atomic_uint unsupported;	/* an opcode no back end lowers */
+	atomic_uchar *compiled;		/* per chunk: all its functions are */
+
+	/* The code being placed, in index order; place guards it. */
+	struct sched_mutex place;
+	uint32_t placed;		/* chunks placed */
+	uint8_t *code;			/* hal_code_alloc'd, cap bytes */
+	size_t cap, used;
+	uint32_t *offsets;		/* per defined function */
 };
 
 static void scratch_free(struct jit_scratch *s)
@@ -65,19 +78,24 @@ static void scratch_free(struct jit_scratch *s)
 	kfree(s->patches);
 }
 
+/* A new arena, its worker's reference taken. */
 static struct chunk *chunk_new(uint32_t cap)
 {
 	struct chunk *k = kmalloc(sizeof(*k) + cap);
 
-	if (k)
-		*k = (struct chunk){ .cap = cap };
+	if (k) {
+		k->cap = cap;
+		k->used = 0;
+		atomic_init(&k->refs, 1);
+	}
 	return k;
 }
 
-/* A function placed (or given up): free its chunk after the last. */
+/* A function placed (or given up), or its worker gone: free the arena
+ * after the last. */
 static void chunk_put(struct chunk *k)
 {
-	if (k && !--k->nfuncs)
+	if (k && atomic_fetch_sub(&k->refs, 1) == 1)
 		kfree(k);
 }
 
@@ -107,7 +125,7 @@ static bool compile_one(struct job *job, struct jit_scratch *s, struct chunk **c
 			out->at = k->used;
 			out->len = jit_buf_pos(&c.buf);
 			k->used = ALIGN_UP(k->used + out->len, FUNC_ALIGN);
-			k->nfuncs++;
+			atomic_fetch_add(&k->refs, 1);
 			if (c.nrelocs) {
 				out->relocs = kmalloc(sizeof(struct jit_reloc) * c.nrelocs);
 				if (!out->relocs)
@@ -130,10 +148,57 @@ static bool compile_one(struct job *job, struct jit_scratch *s, struct chunk **c
 			return false;
 		else
 			cap = 2 * (k->cap + (uint32_t)sizeof(struct chunk)) - sizeof(struct chunk);
-		if (!k->nfuncs)
-			kfree(k);
+		chunk_put(k);
 		*cur = NULL;
 	}
+}
+
+/* Copy chunk k's functions to the end of the code, which grows (by a
+ * copy) when they do not fit.  false when out of memory or past 4 GiB. */
+static bool place_chunk(struct job *job, uint32_t k)
+{
+	uint32_t n = job->m->nfuncs - job->m->nfunc_imports;
+
+	for (uint32_t i = k * CHUNK; i < n && i < (k + 1) * CHUNK; i++) {
+		struct cfunc *f = &job->out[i];
+		size_t at = job->used, end = ALIGN_UP(at + f->len, (size_t)FUNC_ALIGN);
+
+		if (end > UINT32_MAX)
+			return false;
+		if (end > job->cap) {
+			size_t cap = ALIGN_UP(MAX(2 * job->cap, end), (size_t)HAL_PAGE_SIZE);
+			uint8_t *code = hal_code_alloc(cap);
+
+			if (!code)
+				return false;
+			kmemcpy(code, job->code, job->used);
+			hal_code_free(job->code, job->cap);
+			job->code = code;
+			job->cap = cap;
+		}
+		kmemcpy(job->code + at, f->chunk->bytes + f->at, f->len);
+		kmemset(job->code + at + f->len, 0xcc, end - at - f->len);	/* int3 */
+		job->offsets[i] = (uint32_t)at;
+		job->used = end;
+		chunk_put(f->chunk);
+		f->chunk = NULL;
+	}
+	return true;
+}
+
+/* Place every compiled chunk whose predecessors all are. */
+static void place_ready(struct job *job)
+{
+	sched_mutex_lock(&job->place);
+	while (job->placed < job->nchunks && atomic_load(&job->compiled[job->placed]) &&
+	       !atomic_load(&job->failed)) {
+		if (!place_chunk(job, job->placed)) {
+			atomic_store(&job->failed, true);
+			break;
+		}
+		job->placed++;
+	}
+	sched_mutex_unlock(&job->place);
 }
 
 static intptr_t worker(void *arg)
@@ -145,18 +210,20 @@ static intptr_t worker(void *arg)
 
 	for (;;) {
 		uint32_t k = atomic_fetch_add(&job->next, 1);
+		bool ok = true;
 
 		if (k >= job->nchunks || atomic_load(&job->failed))
 			break;
-		for (uint32_t i = k * CHUNK; i < n && i < (k + 1) * CHUNK; i++) {
-			if (!compile_one(job, &s, &cur, first + i)) {
-				atomic_store(&job->failed, true);
-				break;
-			}
+		for (uint32_t i = k * CHUNK; ok && i < n && i < (k + 1) * CHUNK; i++)
+			ok = compile_one(job, &s, &cur, first + i);
+		if (!ok) {
+			atomic_store(&job->failed, true);
+			break;
 		}
+		atomic_store(&job->compiled[k], 1);
+		place_ready(job);
 	}
-	if (cur && !cur->nfuncs)
-		kfree(cur);
+	chunk_put(cur);
 	scratch_free(&s);
 	return 0;
 }
@@ -195,42 +262,40 @@ static void run_job(struct job *job, unsigned harts)
 		sched_join(tasks[i], NULL);
 }
 
-/* Place the functions in index order and patch the direct calls. */
-static int link(struct jit_module *mod, struct cfunc *out)
+/* Every function placed: patch the direct calls and seal the code. */
+static int link(struct jit_module *mod, struct job *job)
 {
-	uint32_t n = mod->ndefined;
-	size_t total = 0;
+	mod->code = job->code;
+	mod->code_alloc = job->cap;
+	mod->code_len = job->used;
+	job->code = NULL;
+	for (uint32_t i = 0; i < mod->ndefined; i++) {
+		struct cfunc *f = &job->out[i];
 
-	for (uint32_t i = 0; i < n; i++) {
-		mod->func_offsets[i] = (uint32_t)total;
-		total = ALIGN_UP(total + out[i].len, (size_t)FUNC_ALIGN);
-		if (total > UINT32_MAX)
-			return -K_E2BIG;
-	}
-	mod->code_len = total;
-	mod->code_alloc = ALIGN_UP(total ? total : 1, (size_t)HAL_PAGE_SIZE);
-	if (!(mod->code = hal_code_alloc(mod->code_alloc)))
-		return -K_ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		uint8_t *at = mod->code + mod->func_offsets[i];
-		uint32_t pad = (i + 1 < n ? mod->func_offsets[i + 1] : (uint32_t)total) -
-			       mod->func_offsets[i] - out[i].len;
-
-		kmemcpy(at, out[i].chunk->bytes + out[i].at, out[i].len);
-		kmemset(at + out[i].len, 0xcc, pad);	/* int3 between functions */
-		for (uint32_t k = 0; k < out[i].nrelocs; k++) {
-			const struct jit_reloc *r = &out[i].relocs[k];
+		for (uint32_t k = 0; k < f->nrelocs; k++) {
+			const struct jit_reloc *r = &f->relocs[k];
 			uint32_t site = mod->func_offsets[i] + r->at;
 			uint32_t target = mod->func_offsets[r->func - mod->wasm->nfunc_imports];
 			uint32_t rel = target - (site + 4);
 
 			kmemcpy(mod->code + site, &rel, 4);
 		}
-		chunk_put(out[i].chunk);
-		kfree(out[i].relocs);
-		out[i] = (struct cfunc){ 0 };
 	}
 	return hal_code_seal(mod->code, mod->code_alloc);
+}
+
+/*
+ * The code's first size: the bodies' bytes and a half (x86-64 makes about
+ * 1.3 bytes of a wasm byte), so that it rarely has to grow by a copy.
+ */
+static size_t code_estimate(const struct jit_wasm_module *m)
+{
+	uint64_t body = 0;
+
+	for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
+		body += m->funcs[i].body_len;
+	return ALIGN_UP((size_t)MIN(body + body / 2, (uint64_t)UINT32_MAX) + (64u << 10),
+			(size_t)HAL_PAGE_SIZE);
 }
 
 /* What a failed compile leaves: the functions not placed. */
@@ -303,6 +368,14 @@ int jit_module_compile(const uint8_t *bytes, size_t size,
 	job.m = mod->wasm;
 	job.layout = &mod->layout;
 	job.nchunks = (mod->ndefined + CHUNK - 1) / CHUNK;
+	job.offsets = mod->func_offsets;
+	job.cap = code_estimate(mod->wasm);
+	sched_mutex_init(&job.place);
+	job.compiled = kzalloc(job.nchunks + 1);
+	if (!job.compiled || !(job.code = hal_code_alloc(job.cap))) {
+		rc = -K_ENOMEM;
+		goto fail;
+	}
 	run_job(&job, harts);
 	if (atomic_load(&job.failed)) {
 		unsigned op = atomic_load(&job.unsupported);
@@ -318,16 +391,22 @@ int jit_module_compile(const uint8_t *bytes, size_t size,
 		}
 		goto fail;
 	}
-	if ((rc = link(mod, job.out)) < 0) {
+	KASSERT(job.placed == job.nchunks, "jit: %u of %u chunks placed", job.placed,
+		job.nchunks);
+	if ((rc = link(mod, &job)) < 0) {
 		ksnprintf(err->msg, sizeof(err->msg), "cannot place the code");
 		goto fail;
 	}
 	drop_out(job.out, mod->ndefined);
+	kfree(job.compiled);
 	*out = mod;
 	return 0;
 fail:
 	if (job.out)
 		drop_out(job.out, mod->ndefined);
+	if (job.code)
+		hal_code_free(job.code, job.cap);
+	kfree(job.compiled);
 	jit_module_free(mod);
 	return rc;
 }

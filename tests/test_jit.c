@@ -318,26 +318,92 @@ static char *many_funcs_wat(void)
 	return s;
 }
 
-static int determinism_body(void *arg)
+/*
+ * Code much bigger than its wasm (eight call_indirect a function), so that
+ * the compiler's first guess at its size is outgrown and the code moves
+ * while it is placed; $f2999 calls down the chain to $f0 and returns 3000.
+ */
+static char *outgrowing_wat(void)
+{
+	size_t cap = 4 << 20, len = 0;
+	char *s = malloc(cap);
+
+	len += (size_t)snprintf(s + len, cap - len,
+		"(module (type $t (func (result i32))) (table 1 funcref) (elem (i32.const 0) $f0)\n"
+		"(func $f0 (result i32) (i32.const 1))\n");
+	for (int i = 1; i < 3000; i++) {
+		len += (size_t)snprintf(s + len, cap - len, "(func $f%d %s(result i32)", i,
+					i == 2999 ? "(export \"top\") " : "");
+		for (int k = 0; k < 8; k++)
+			len += (size_t)snprintf(s + len, cap - len,
+						" (drop (call_indirect (type $t) (i32.const 0)))");
+		len += (size_t)snprintf(s + len, cap - len,
+					" (i32.add (call $f%d) (i32.const 1)))\n", i - 1);
+	}
+	snprintf(s + len, cap - len, ")");
+	return s;
+}
+
+/* Compile text on one hart and on four: the same code.  Returns the
+ * one-hart module, its bytes (*bytes, *size: free them after it). */
+static struct jit_module *same_on_one_and_four(const char *text, uint8_t **bytes,
+					       size_t *size)
 {
 	struct jit_compile_opts one = { .harts = 1 }, four = { .harts = 4 };
 	struct jit_module *a, *b;
 	struct jit_wasm_error err;
 	const uint8_t *ca, *cb;
-	size_t size, la, lb;
-	char *text = many_funcs_wat();
-	uint8_t *bytes = wat(text, &size);
+	size_t la, lb;
 
-	(void)arg;
-	cr_assert_eq(jit_module_compile(bytes, size, &one, &a, &err), 0, "%s", err.msg);
-	cr_assert_eq(jit_module_compile(bytes, size, &four, &b, &err), 0, "%s", err.msg);
+	*bytes = wat(text, size);
+	cr_assert_eq(jit_module_compile(*bytes, *size, &one, &a, &err), 0, "%s", err.msg);
+	cr_assert_eq(jit_module_compile(*bytes, *size, &four, &b, &err), 0, "%s", err.msg);
 	ca = jit_module_code(a, &la);
 	cb = jit_module_code(b, &lb);
-	cr_assert_gt(la, 600 * 16);
 	cr_assert_eq(la, lb);
 	cr_assert(!memcmp(ca, cb, la), "code differs between 1 and 4 harts");
-	jit_module_free(a);
 	jit_module_free(b);
+	return a;
+}
+
+static int outgrowing_body(void *arg)
+{
+	char *text = outgrowing_wat();
+	uint8_t *bytes;
+	size_t size, len;
+	struct jit_module *mod = same_on_one_and_four(text, &bytes, &size);
+	struct jit_store *store;
+	struct jit_value r;
+
+	(void)arg;
+	jit_module_code(mod, &len);
+	cr_assert_gt(len, 2 * size, "code of %zu bytes for %zu of wasm: not outgrown", len, size);
+	cr_assert_eq(jit_store_create(&store), 0);
+	cr_assert_eq(jit_call(export(instantiate(store, mod), "top"), NULL, 0, &r, 1, NULL), 0);
+	cr_assert_eq((uint32_t)r.bits, 3000);
+	jit_store_destroy(store);
+	jit_module_free(mod);
+	free(bytes);
+	free(text);
+	return 0;
+}
+
+Test(jit, code_that_outgrows_its_first_place_is_placed_the_same_way)
+{
+	harness_boot(4, 256u << 20, outgrowing_body);
+}
+
+static int determinism_body(void *arg)
+{
+	char *text = many_funcs_wat();
+	uint8_t *bytes;
+	size_t size, len;
+	struct jit_module *mod = same_on_one_and_four(text, &bytes, &size);
+
+	(void)arg;
+	jit_module_code(mod, &len);
+	cr_assert_gt(len, 600 * 16);
+	jit_module_free(mod);
 	free(bytes);
 	free(text);
 	return 0;

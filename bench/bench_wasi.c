@@ -15,16 +15,18 @@
  *
  * The programs are the C files of bench/wasi/, built by `make bench` into
  * WASI_DIR as NAME.wasm (clang --target=wasm32-wasi, Debian's wasi-libc)
- * and, for hello and clock, natively.  The call and read figures are the programs'
- * own, timed inside them with the monotonic clock (clock.c, read.c), the
- * medians of CALL_RUNS and READ_RUNS processes; cat is timed as a whole
- * process, its start included (about a millisecond of its 10-30).  MB is
- * 10^6 bytes.  The read file is in the page cache (one cat first).
+ * and, for hello and clock, natively.  The call and read figures are the
+ * programs' own, timed inside them with the monotonic clock (clock.c,
+ * read.c), the medians of CALL_RUNS and READ_RUNS processes; the read's
+ * whole process time goes to stderr.  cat is timed as a whole process, its
+ * start included (about a millisecond of its 15-30).  MB is 10^6 bytes.
+ * The read file is in the page cache (one cat first).  Each figure and the
+ * one it is compared to are measured by turns.
  *
  * Without node the node figure is left out, and without a k23sim that runs
  * WASI commands (hello.wasm printing its line) the k23sim figures, each
- * with a note on stderr.  A k23sim that runs hello but fails another
- * program makes bench_wasi exit 1.  Run from the repository root.
+ * with a note on stderr.  A k23sim that runs hello but fails another run
+ * makes bench_wasi exit 1.  Run from the repository root.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -78,16 +80,37 @@ static double run_ms(char *const argv[])
 	return (t1 - t0) / 1e6;
 }
 
-/* The median of `runs` timings of argv (at most HELLO_RUNS); -1 if any
- * run failed. */
-static double median_ms(char *const argv[], unsigned runs)
-{
-	double t[HELLO_RUNS];
+/*
+ * A figure's samples.  Each figure is gathered by turns with the one it is
+ * compared to, so that a noisy spell on the shared machine hits both: a
+ * series that fails once is switched off and keeps its note.
+ */
+struct series {
+	const char *name;
+	int on, failed;
+	unsigned n;
+	double v[HELLO_RUNS];
+};
 
-	for (unsigned i = 0; i < runs; i++)
-		if ((t[i] = run_ms(argv)) < 0)
-			return -1;
-	return bench_median(t, runs);
+static void sample(struct series *s, double v)
+{
+	if (!s->on)
+		return;
+	if (v < 0) {
+		fprintf(stderr, "bench_wasi: %s: a run failed\n", s->name);
+		s->on = 0;
+		s->failed = 1;
+		return;
+	}
+	s->v[s->n++] = v;
+}
+
+/* Prints the series' median, if it has one; 1 if a run failed. */
+static int report(struct series *s, int decimals, const char *unit)
+{
+	if (s->on && s->n)
+		bench_report(s->name, bench_median(s->v, s->n), decimals, unit);
+	return s->failed;
 }
 
 /* Whether the shell command `cmd` prints exactly `want` and exits 0; what
@@ -107,18 +130,6 @@ static int prints(const char *cmd, const char *want, const char *why)
 	if (!ok)
 		fprintf(stderr, "bench_wasi: %s: `%s` printed \"%s\"\n", why, cmd, out);
 	return ok;
-}
-
-/* The median of `runs` runs of a shell command printing one number; -1 if
- * one failed. */
-static double median_number(const char *cmd, unsigned runs)
-{
-	double v[CALL_RUNS];
-
-	for (unsigned i = 0; i < runs; i++)
-		if ((v[i] = bench_command_number(cmd)) < 0)
-			return -1;
-	return bench_median(v, runs);
 }
 
 /* One run of read.wasm under k23sim: the MB/s it measured itself, and the
@@ -151,59 +162,57 @@ int main(void)
 			       WASI_DIR "/hello.wasm", NULL };
 	char *hello_native[] = { WASI_DIR "/hello", NULL };
 	char *cat[] = { "cat", READ_FILE, NULL };
-	double ms, k23_read[READ_RUNS], cat_read[READ_RUNS], wall[READ_RUNS];
-	int k23sim, node, failed = 0;
+	struct series hello = { .name = "wasi.hello_ms" };
+	struct series hello_node_ms = { .name = "wasi.hello_ms.node" };
+	struct series hello_native_ms = { .name = "wasi.hello_ms.native", .on = 1 };
+	struct series call = { .name = "wasi.call_ns" };
+	struct series call_native = { .name = "host.clock_gettime_ns", .on = 1 };
+	struct series rd = { .name = "wasi.read_mbps" };
+	struct series rd_cat = { .name = "host.cat_mbps", .on = 1 };
+	double wall[READ_RUNS], ms;
+	int failed;
 
 	if (!prints(WASI_DIR "/hello", HELLO_OUT, "is " WASI_DIR " built? (make bench builds it)"))
 		return 1;
-	k23sim = prints(K23SIM_PATH " " WASI_DIR "/hello.wasm 2>&1", HELLO_OUT,
+	hello.on = call.on = rd.on = prints(K23SIM_PATH " " WASI_DIR "/hello.wasm 2>&1", HELLO_OUT,
 			"no k23sim figures (wasi.*): " K23SIM_PATH " does not run WASI commands yet");
-	node = prints("node --no-warnings bench/run_wasi.mjs " WASI_DIR "/hello.wasm 2>&1",
-		      HELLO_OUT, "no node figure (wasi.hello_ms.node): node:wasi did not run");
+	hello_node_ms.on = prints("node --no-warnings bench/run_wasi.mjs " WASI_DIR "/hello.wasm 2>&1",
+			    HELLO_OUT, "no node figure (wasi.hello_ms.node): node:wasi did not run");
 
-	if (k23sim) {
-		if ((ms = median_ms(hello_k23, HELLO_RUNS)) > 0)
-			bench_report("wasi.hello_ms", ms, 2, "ms");
-		else
-			failed = 1;
+	for (unsigned i = 0; i < HELLO_RUNS; i++) {
+		sample(&hello, hello.on ? run_ms(hello_k23) : 0);
+		sample(&hello_native_ms, run_ms(hello_native));
+		if (i < NODE_RUNS)
+			sample(&hello_node_ms, hello_node_ms.on ? run_ms(hello_node) : 0);
 	}
-	if (node && (ms = median_ms(hello_node, NODE_RUNS)) > 0)
-		bench_report("wasi.hello_ms.node", ms, 1, "ms");
-	if ((ms = median_ms(hello_native, HELLO_RUNS)) > 0)
-		bench_report("wasi.hello_ms.native", ms, 2, "ms");
-	fflush(stdout);
-
-	if (k23sim) {
-		if ((ms = median_number(K23SIM_PATH " " WASI_DIR "/clock.wasm " CALLS, CALL_RUNS)) > 0)
-			bench_report("wasi.call_ns", ms, 1, "ns");
-		else
-			failed = 1;
+	for (unsigned i = 0; i < CALL_RUNS; i++) {
+		sample(&call, call.on ? bench_command_number(K23SIM_PATH " " WASI_DIR
+							     "/clock.wasm " CALLS) : 0);
+		sample(&call_native, bench_command_number(WASI_DIR "/clock " CALLS));
 	}
-	if ((ms = median_number(WASI_DIR "/clock " CALLS, CALL_RUNS)) > 0)
-		bench_report("host.clock_gettime_ns", ms, 1, "ns");
-	fflush(stdout);
-
-	/* The file into the page cache, then k23sim and cat by turns. */
+	/* The file into the page cache first. */
 	if (run_ms(cat) < 0) {
 		fprintf(stderr, "bench_wasi: cannot read %s (make bench writes it)\n", READ_FILE);
 		return 1;
 	}
 	for (unsigned i = 0; i < READ_RUNS; i++) {
-		if (k23sim && (k23_read[i] = k23sim_read(&wall[i])) < 0) {
-			k23sim = 0;
-			failed = 1;
-		}
-		if ((cat_read[i] = run_ms(cat)) < 0)
-			return 1;
-		cat_read[i] = READ_BYTES / 1e6 / (cat_read[i] / 1e3);
+		sample(&rd, rd.on ? k23sim_read(&wall[i]) : 0);
+		ms = run_ms(cat);
+		sample(&rd_cat, ms > 0 ? READ_BYTES / 1e6 / (ms / 1e3) : -1);
 	}
-	if (k23sim) {
-		ms = bench_median(wall, READ_RUNS);
+
+	failed = report(&hello, 2, "ms");
+	report(&hello_node_ms, 1, "ms");
+	failed |= report(&hello_native_ms, 2, "ms");
+	failed |= report(&call, 1, "ns");
+	failed |= report(&call_native, 1, "ns");
+	if (rd.on && rd.n) {
+		ms = bench_median(wall, rd.n);
 		fflush(stdout);
 		fprintf(stderr, "bench_wasi: k23sim read.wasm: %.1f ms a process, %.0f MB/s "
 			"counting the whole process\n", ms, READ_BYTES / 1e6 / (ms / 1e3));
-		bench_report("wasi.read_mbps", bench_median(k23_read, READ_RUNS), 0, "MB/s");
 	}
-	bench_report("host.cat_mbps", bench_median(cat_read, READ_RUNS), 0, "MB/s");
+	failed |= report(&rd, 0, "MB/s");
+	failed |= report(&rd_cat, 0, "MB/s");
 	return failed;
 }

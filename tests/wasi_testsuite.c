@@ -532,8 +532,8 @@ static void show_stderr(struct ctx *c)
 		fprintf(c->rep, "      | %.*s\n", (int)(n > 400 ? 400 : n), s->buf + at);
 		at += n + 1;
 	}
-	if (at < s->len)
-		fprintf(c->rep, "      | ... (%zu bytes in all)\n", s->len);
+	if (at < s->len || s->dropped)
+		fprintf(c->rep, "      | ... (%zu bytes in all)\n", s->len + s->dropped);
 }
 
 /* -- Processes ----------------------------------------------------------- */
@@ -881,8 +881,8 @@ static void run_test(struct test *t)
 out:
 	fclose(c.rep);
 	if (t->verdict == FAILED) {
-		char *line = NULL;
 		/* The one line first; with -v the details follow it. */
+		char *line = NULL;
 		int n = asprintf(&line, "FAIL %s: %s\n%s", t->name, c.why, buf ? buf : "");
 
 		if (n < 0)

@@ -60,13 +60,6 @@ static inline void jit_buf_put8(struct jit_buf *b, uint8_t v)
 		*b->p++ = v;
 }
 
-/* A byte where jit_buf_room() already made room: the encoders check once
- * per instruction, not once per byte (compile speed). */
-static inline void jit_buf_put8_fast(struct jit_buf *b, uint8_t v)
-{
-	*b->p++ = v;
-}
-
 /* Store the n low bytes of v at p, least significant first. */
 static inline void jit_buf_store_le(uint8_t *p, uint64_t v, unsigned n)
 {

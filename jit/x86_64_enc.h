@@ -121,20 +121,26 @@ static inline bool x64_fits8(int64_t v)
  * after the legacy prefixes, immediately before the opcode (SDM 2.2.1).
  * Emitted only if `rex` is not zero.
  */
-/* x64_emit_op's bytes where room for them (5) has been made. */
-static inline void x64_emit_op_fast(struct jit_buf *b, uint32_t op, unsigned rex)
+/*
+ * x64_emit_op's bytes at p, where room for them (5) has been made; the
+ * byte after them.  The encoders write through a local cursor and store
+ * it back once: a byte stored through b->p may alias b->p itself, so
+ * writing through it would reload the cursor after every byte.
+ */
+static inline uint8_t *x64_op_at(uint8_t *p, uint32_t op, unsigned rex)
 {
 	unsigned n = op > 0xffffff ? 4 : op > 0xffff ? 3 : op > 0xff ? 2 : 1;
 	uint8_t first = (uint8_t)(op >> (8 * (n - 1)));
 
 	if (n > 1 && (first == 0x66 || first == 0xf2 || first == 0xf3)) {
-		jit_buf_put8_fast(b, first);
+		*p++ = first;
 		n--;
 	}
 	if (rex)
-		jit_buf_put8_fast(b, (uint8_t)(X64_REX | rex));
+		*p++ = (uint8_t)(X64_REX | rex);
 	while (n--)
-		jit_buf_put8_fast(b, (uint8_t)(op >> (8 * n)));
+		*p++ = (uint8_t)(op >> (8 * n));
+	return p;
 }
 
 static inline void x64_emit_op(struct jit_buf *b, uint32_t op, unsigned rex)
@@ -142,7 +148,7 @@ static inline void x64_emit_op(struct jit_buf *b, uint32_t op, unsigned rex)
 	unsigned n = (op > 0xffffff ? 4 : op > 0xffff ? 3 : op > 0xff ? 2 : 1) + (rex != 0);
 
 	if (jit_buf_room(b, n))
-		x64_emit_op_fast(b, op, rex);
+		b->p = x64_op_at(b->p, op, rex);
 }
 
 /* op with a register operand: ModRM mod=11, `reg` (a register or an
@@ -151,10 +157,13 @@ static inline void x64_emit_rr(struct jit_buf *b, uint32_t op, unsigned rex,
 			       unsigned reg, unsigned rm)
 {
 	rex |= (reg & 8 ? X64_REX_R : 0) | (rm & 8 ? X64_REX_B : 0);
+	uint8_t *p;
+
 	if (!jit_buf_room(b, 6))
 		return;
-	x64_emit_op_fast(b, op, rex);
-	jit_buf_put8_fast(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+	p = x64_op_at(b->p, op, rex);
+	*p++ = (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7));
+	b->p = p;
 }
 
 /*
@@ -170,22 +179,23 @@ static inline void x64_emit_rm(struct jit_buf *b, uint32_t op, unsigned rex,
 			       unsigned reg, struct x64_mem m)
 {
 	unsigned r = (reg & 7) << 3, base = m.base & 7, mod;
+	uint8_t *p;
 
 	rex |= reg & 8 ? X64_REX_R : 0;
 	/* Room for the longest: 5 opcode bytes, ModRM, SIB, disp32. */
 	if (!jit_buf_room(b, 11))
 		return;
 	if (m.base == X64_RIP) {
-		x64_emit_op_fast(b, op, rex);
-		jit_buf_put8_fast(b, (uint8_t)(0x05 | r));
-		jit_buf_store_le(b->p, (uint32_t)m.disp, 4);
-		b->p += 4;
+		p = x64_op_at(b->p, op, rex);
+		*p++ = (uint8_t)(0x05 | r);
+		jit_buf_store_le(p, (uint32_t)m.disp, 4);
+		b->p = p + 4;
 		return;
 	}
 	rex |= m.base & 8 ? X64_REX_B : 0;
 	if (m.has_index)
 		rex |= m.index & 8 ? X64_REX_X : 0;
-	x64_emit_op_fast(b, op, rex);
+	p = x64_op_at(b->p, op, rex);
 
 	if (m.disp == 0 && base != 5)
 		mod = 0x00;
@@ -197,17 +207,18 @@ static inline void x64_emit_rm(struct jit_buf *b, uint32_t op, unsigned rex,
 		unsigned index = m.has_index ? m.index & 7 : 4;
 		unsigned scale = m.has_index ? m.scale : 0;
 
-		jit_buf_put8_fast(b, (uint8_t)(mod | r | 4));
-		jit_buf_put8_fast(b, (uint8_t)(scale << 6 | index << 3 | base));
+		*p++ = (uint8_t)(mod | r | 4);
+		*p++ = (uint8_t)(scale << 6 | index << 3 | base);
 	} else {
-		jit_buf_put8_fast(b, (uint8_t)(mod | r | base));
+		*p++ = (uint8_t)(mod | r | base);
 	}
 	if (mod == 0x40) {
-		jit_buf_put8_fast(b, (uint8_t)m.disp);
+		*p++ = (uint8_t)m.disp;
 	} else if (mod == 0x80) {
-		jit_buf_store_le(b->p, (uint32_t)m.disp, 4);
-		b->p += 4;
+		jit_buf_store_le(p, (uint32_t)m.disp, 4);
+		p += 4;
 	}
+	b->p = p;
 }
 
 /* -- Integer arithmetic ------------------------------------------------- */

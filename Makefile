@@ -130,7 +130,7 @@ QEMU_FLAGS    := -machine virt -m 512M -nographic -bios default
 QEMU_SMP      ?= 4
 QEMU_APPEND   ?=
 
-.PHONY: metal qemu qemu-gdb
+.PHONY: metal metal-test qemu qemu-gdb
 
 $(METAL_BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -159,7 +159,27 @@ $(METAL_ELF): $(FS_OBJS) $(METAL_OBJS) $(METAL_BUILD)/$(METAL_DIR)/main.c.o \
 	      $(METAL_DIR)/kernel.ld $(METAL_DIR)/ksyms.sh
 	$(call metal_link,$@,$(METAL_BUILD)/$(METAL_DIR)/main.c.o)
 
-metal: deps $(METAL_ELF)
+METAL_TEST_OBJS := $(patsubst %,$(METAL_BUILD)/%.o,tests/metal/main.c tests/metal/mm_cases.c \
+		   tests/cross/sched_cases.c)
+
+$(METAL_TEST_ELF): $(FS_OBJS) $(METAL_OBJS) $(METAL_TEST_OBJS) \
+		   $(METAL_DIR)/kernel.ld $(METAL_DIR)/ksyms.sh
+	$(call metal_link,$@,$(METAL_TEST_OBJS))
+
+# The host tool of the device-tree tests: corrupts a blob, and fuzzes the
+# metal reader (built for the host here) with ASan and UBSan.
+METAL_DTB_TOOL := $(METAL_BUILD)/dtb_tool
+
+$(METAL_DTB_TOOL): tests/metal/dtb_tool.c $(METAL_DIR)/fdt.c $(METAL_DIR)/fdt.h kernel/klib.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-I. -o $@ tests/metal/dtb_tool.c $(METAL_DIR)/fdt.c kernel/klib.c
+
+metal: deps $(METAL_ELF) $(METAL_TEST_ELF) $(METAL_DTB_TOOL)
+
+# The metal suite of `make test` (tests/metal/run.sh).
+metal-test: metal
+	@tests/metal/run.sh
 
 # Boot it as ./k23sim boots: banner and self-check; QEMU's exit code is
 # the kernel's status (QEMU_SMP=1..8, QEMU_APPEND="paging=sv48 log=debug").
@@ -171,7 +191,7 @@ qemu-gdb: metal
 	@echo "qemu-gdb: in another terminal: gdb-multiarch $(METAL_ELF) -ex 'target remote :1234'"
 	$(QEMU_RV) $(QEMU_FLAGS) -smp $(QEMU_SMP) -kernel $(METAL_ELF) -append "$(QEMU_APPEND)" -s -S
 
--include $(METAL_OBJS:.o=.d)
+-include $(METAL_OBJS:.o=.d) $(METAL_TEST_OBJS:.o=.d)
 
 # -- Spec suite ----------------------------------------------------------
 # `make spec` converts the WebAssembly spec tests of core/ and simd/ in

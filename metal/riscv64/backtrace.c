@@ -44,33 +44,78 @@ static bool fp_ok(uintptr_t fp)
 	       fp < METAL_KOFF + ((uint64_t)METAL_DIRECT_GB << 30);
 }
 
+static bool is_text(uintptr_t pc)
+{
+	return pc >= (uintptr_t)_kernel_start && pc < (uintptr_t)_text_end;
+}
+
+static void print_frame(int depth, uintptr_t pc, bool exact)
+{
+	const struct ksym *s = is_text(pc) ? lookup(pc - (exact ? 0 : 1)) : NULL;
+	char line[160];
+	int n;
+
+	if (s)
+		n = ksnprintf(line, sizeof(line), "  #%-2d %#018lx %s+%#lx\n", depth,
+			      (unsigned long)pc, s->name, (unsigned long)(pc - s->addr));
+	else
+		n = ksnprintf(line, sizeof(line), "  #%-2d %#018lx ??\n", depth, (unsigned long)pc);
+	hal_console_write(line, (size_t)MIN(n, (int)sizeof(line) - 1));
+}
+
+/*
+ * Walk from a frame: fp is its frame pointer, pc where it is.  A frame
+ * record whose return address is in the trap vector is a trap frame: the
+ * walk goes on at the trapped pc with the trapped registers, which also
+ * covers a trapped leaf function (its record holds only the caller's fp,
+ * its return address is still in ra).
+ */
 void metal_backtrace_from(uintptr_t fp, uintptr_t pc)
 {
-	char line[160];
+	const struct metal_regs *regs = NULL;
+	bool exact = true;
 
 	hal_console_write("backtrace:\n", 11);
 	for (int depth = 0; depth < 48 && pc; depth++) {
-		const struct ksym *s = lookup(pc - (depth ? 1 : 0));
-		int n;
+		const uintptr_t *rec = (const uintptr_t *)fp;
+		const struct ksym *s;
 
-		if (s && pc < (uintptr_t)_text_end)
-			n = ksnprintf(line, sizeof(line), "  #%-2d %#018lx %s+%#lx\n", depth,
-				      (unsigned long)pc, s->name, (unsigned long)(pc - s->addr));
-		else
-			n = ksnprintf(line, sizeof(line), "  #%-2d %#018lx ??\n", depth,
-				      (unsigned long)pc);
-		hal_console_write(line, (size_t)MIN(n, (int)sizeof(line) - 1));
+		print_frame(depth, pc, exact);
+		exact = false;
 		if (!fp_ok(fp))
 			break;
-		pc = ((const uintptr_t *)fp)[-1];
-		/* Frames lie above their callees' on one stack. */
-		if (((const uintptr_t *)fp)[-2] <= fp)
+		if (regs && !is_text(rec[-1]) && fp_ok(rec[-1]) && rec[-1] > fp) {
+			/* The trapped function is a leaf. */
+			pc = regs->x[1];
+			fp = rec[-1];
+			regs = NULL;
+			continue;
+		}
+		regs = NULL;
+		pc = rec[-1];
+		if (rec[-2] <= fp)	/* frames lie above their callees' */
 			break;
-		fp = ((const uintptr_t *)fp)[-2];
+		fp = rec[-2];
+		s = is_text(pc) ? lookup(pc - 1) : NULL;
+		if (s && s->addr == (uintptr_t)metal_trap_vector) {
+			print_frame(++depth, pc, false);
+			regs = (const struct metal_regs *)(fp - METAL_REGS_SIZE);
+			pc = regs->sepc;
+			fp = regs->x[8];
+			exact = true;
+		}
 	}
 }
 
-void hal_backtrace(void)
+/*
+ * Starts at the caller's frame.  The empty asm after the call keeps it
+ * from being a tail call, so this function has a frame record of its own
+ * (a leaf function's RISC-V frame holds fp alone, no return address).
+ */
+__attribute__((noinline)) void hal_backtrace(void)
 {
-	metal_backtrace_from((uintptr_t)__builtin_frame_address(0), (uintptr_t)&hal_backtrace);
+	const uintptr_t *fp = __builtin_frame_address(0);
+
+	metal_backtrace_from(fp[-2], fp[-1]);
+	__asm__ volatile("");
 }

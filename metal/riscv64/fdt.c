@@ -52,10 +52,13 @@ static uint64_t be64(const uint8_t *p)
 	return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
+/* The first error sticks: later ones are its consequences. */
 static int fail(struct parser *ps, uint32_t off, const char *why)
 {
-	ps->info->error = why;
-	ps->info->error_offset = off;
+	if (!ps->info->error) {
+		ps->info->error = why;
+		ps->info->error_offset = off;
+	}
 	return -1;
 }
 
@@ -155,7 +158,7 @@ static int node_done(struct parser *ps, struct node *n, struct node *parent, uns
 {
 	struct fdt_info *info = ps->info;
 	uint64_t addr, size;
-	int r;
+	int r = 0;
 
 	if (depth == 1 && (name_is(ps, n, "memory") ||
 			   (n->dtype && str_eq(ps, n->dtype, n->dtype_len, "memory")))) {
@@ -402,14 +405,26 @@ int fdt_parse(const void *fdt, size_t max_len, struct fdt_info *info)
 	 * last_comp_version rule. */
 	if (be32(ps.b + 20) < 17 || be32(ps.b + 24) > 17)
 		return fail(&ps, 20, "unsupported version");
-	if (ps.st_off % 4 || ps.st_off > ps.size || ps.st_size > ps.size - ps.st_off ||
-	    ps.st_size % 4)
-		return fail(&ps, 8, "structure block outside the blob");
 	if (ps.str_off > ps.size || ps.str_size > ps.size - ps.str_off)
 		return fail(&ps, 12, "strings block outside the blob");
 	if (rsv % 8)
 		return fail(&ps, 16, "misaligned memory reservation block");
-	if (memreserve(&ps, rsv) < 0 || walk(&ps) < 0)
+	if (ps.st_off % 4 || ps.st_off > ps.size)
+		return fail(&ps, 8, "structure block outside the blob");
+	/*
+	 * A structure block that is misaligned or longer than the blob is an
+	 * error, but the walk still runs over the part inside the blob: the
+	 * console and exit device it may find there are how the error gets
+	 * reported (fdt.h).  Everything read stays bounds-checked.
+	 */
+	if (ps.st_size % 4)
+		fail(&ps, 36, "structure block size not a multiple of 4");
+	if (ps.st_size > ps.size - ps.st_off)
+		fail(&ps, 36, "structure block runs past the end of the blob");
+	ps.st_size = ALIGN_DOWN(MIN(ps.st_size, ps.size - ps.st_off), 4u);
+	memreserve(&ps, rsv);
+	walk(&ps);
+	if (info->error)
 		return -1;
 	if (!info->nram)
 		return fail(&ps, ps.st_off, "no memory node");

@@ -32,9 +32,14 @@ _start:
 2:	li	a2, 0			/* kernel hart 0 */
 	j	common
 
-	/* Without HSM: wait for metal_release[hartid] to name our kernel hart
-	 * number (plus one).  It lives in .data, not in .bss, which the
-	 * winner clears under our feet. */
+	/*
+	 * A loser: more than one hart came through, which OpenSBI 1.1 under
+	 * QEMU does now and then (and an SBI without HSM always does).  Wait
+	 * for metal_release[hartid] to name our kernel hart number (plus
+	 * one): hal_hart_start() sets it besides calling hart_start, for the
+	 * SBI may take this hart for stopped.  metal_release lives in .data,
+	 * not in .bss, which the winner clears under our feet.
+	 */
 lost_lottery:
 	li	t1, METAL_MAX_HARTS
 	bgeu	a0, t1, park

@@ -38,16 +38,19 @@ int hal_hart_start(unsigned id, uintptr_t opaque)
 	if (id == 0 || id >= metal_nharts ||
 	    !atomic_compare_exchange_strong(&h->started, &expect, 1))
 		return -K_EINVAL;
-	if (!have_hsm) {
-		/* Parked in entry.S by the lottery: release it. */
-		if (h->hartid >= HAL_MAX_HARTS)
-			return -K_EINVAL;
+	/*
+	 * The hart is either stopped in the SBI (the usual case) or parked in
+	 * entry.S after losing the boot lottery: release it both ways.  The
+	 * SBI may take a parked hart for stopped (and accept the start it
+	 * never sees) or for started (SBI_ERR_ALREADY_AVAILABLE).
+	 */
+	if (h->hartid < HAL_MAX_HARTS)
 		__atomic_store_n(&metal_release[h->hartid], id + 1, __ATOMIC_RELEASE);
-		return 0;
-	}
+	if (!have_hsm)
+		return h->hartid < HAL_MAX_HARTS ? 0 : -K_EINVAL;
 	r = sbi_call(SBI_EXT_HSM, SBI_HSM_HART_START, h->hartid,
 		     (uintptr_t)metal_secondary_entry - METAL_KOFF, id, 0, 0);
-	return r.error ? -K_EINVAL : 0;
+	return r.error == 0 || r.error == SBI_ERR_ALREADY_AVAILABLE ? 0 : -K_EINVAL;
 }
 
 void hal_ipi_send(unsigned id)

@@ -160,7 +160,7 @@ $(METAL_ELF): $(FS_OBJS) $(METAL_OBJS) $(METAL_BUILD)/$(METAL_DIR)/main.c.o \
 	$(call metal_link,$@,$(METAL_BUILD)/$(METAL_DIR)/main.c.o)
 
 METAL_TEST_OBJS := $(patsubst %,$(METAL_BUILD)/%.o,tests/metal/main.c tests/metal/mm_cases.c \
-		   tests/cross/sched_cases.c)
+		   tests/metal/bench.c tests/cross/sched_cases.c)
 
 $(METAL_TEST_ELF): $(FS_OBJS) $(METAL_OBJS) $(METAL_TEST_OBJS) \
 		   $(METAL_DIR)/kernel.ld $(METAL_DIR)/ksyms.sh
@@ -176,6 +176,9 @@ $(METAL_DTB_TOOL): tests/metal/dtb_tool.c $(METAL_DIR)/fdt.c $(METAL_DIR)/fdt.h 
 		-I. -o $@ tests/metal/dtb_tool.c $(METAL_DIR)/fdt.c kernel/klib.c
 
 metal: deps $(METAL_ELF) $(METAL_TEST_ELF) $(METAL_DTB_TOOL)
+
+# bench/bench_metal.c boots both images.
+bench: $(METAL_ELF) $(METAL_TEST_ELF)
 
 # The metal suite of `make test` (tests/metal/run.sh).
 metal-test: metal

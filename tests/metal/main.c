@@ -4,7 +4,8 @@
  * the boot argument case=NAME, then shuts down with status 0 when it
  * passed.  Each case gets a freshly booted kernel, as each gets a fresh
  * process on the other platforms.  case=list prints every name; case=crash
- * faults on purpose (the panic test).
+ * faults on purpose (the panic test); case=bench times context switches
+ * (bench/bench_metal.c).
  *
  * Output, parsed by tests/metal/run.sh:
  *   case NAME: ok
@@ -19,6 +20,7 @@
 #include "../../kernel/log.h"
 #include "../../metal/riscv64/metal.h"
 #include "../cross/sched_cases.h"
+#include "bench.h"
 #include "mm_cases.h"
 
 struct test_case {
@@ -61,6 +63,8 @@ static __attribute__((noinline)) void crash_in_a_named_function(void)
 static int run(void *arg)
 {
 	(void)arg;
+	if (!kstrcmp(wanted, "bench"))
+		return metal_bench_switch();
 	if (!kstrcmp(wanted, "crash")) {
 		crash_in_a_named_function();
 		return 3;

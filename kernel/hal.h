@@ -59,7 +59,8 @@ void hal_hart_set_local(void *p);
 
 /*
  * Start a stopped hart at kernel_hart_entry(hartid, opaque), like SBI
- * hart_start.  Returns 0, or -K_EINVAL for a bad or already started hart.
+ * hart_start.  Returns 0, or -K_EINVAL for a bad or already started hart
+ * (-K_ENOMEM if the platform found no memory for what the hart needs).
  */
 int hal_hart_start(unsigned hartid, uintptr_t opaque);
 

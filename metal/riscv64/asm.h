@@ -5,8 +5,7 @@
 #define METAL_MAX_HARTS		64	/* HAL_MAX_HARTS, checked in metal.h */
 #define SATP_SV39		(8 << 60)
 #define METAL_KOFF_ASM		0xffffffc000000000
-#define METAL_BOOT_STACK	(256 << 10)
-#define METAL_HART_STACK	(32 << 10)
+#define METAL_BOOT_STACK	(640 << 10)	/* SCHED_BOOT_STACK_USABLE and more */
 #define METAL_REGS_SIZE		(72 * 8)
 #define REGS_SEPC		(64 * 8)
 #define REGS_SSTATUS		(65 * 8)

@@ -37,11 +37,10 @@ static const struct ksym *lookup(uintptr_t pc)
 	return &metal_ksyms[lo];
 }
 
-/* A frame pointer we may read: 16-byte aligned inside the direct map. */
+/* A frame pointer whose record (the 16 bytes below it) we may read. */
 static bool fp_ok(uintptr_t fp)
 {
-	return fp % 16 == 0 && fp >= (uintptr_t)_kernel_start &&
-	       fp < METAL_KOFF + ((uint64_t)METAL_DIRECT_GB << 30);
+	return fp % 16 == 0 && metal_readable(fp - 16, 16);
 }
 
 static bool is_text(uintptr_t pc)
@@ -100,6 +99,10 @@ void metal_backtrace_from(uintptr_t fp, uintptr_t pc)
 		if (s && s->addr == (uintptr_t)metal_trap_vector) {
 			print_frame(++depth, pc, false);
 			regs = (const struct metal_regs *)(fp - METAL_REGS_SIZE);
+			if (!metal_readable((uintptr_t)regs, 8) ||
+			    !metal_readable((uintptr_t)&regs->sepc, 8) ||
+			    !metal_readable((uintptr_t)&regs->frame_ra, 8))
+				break;
 			pc = regs->sepc;
 			fp = regs->x[8];
 			exact = true;

@@ -79,11 +79,10 @@ common:
 	bnez	a2, 5f
 	lla	sp, metal_boot_stack + METAL_BOOT_STACK
 	j	6f
-5:	lla	sp, metal_hart_stacks
-	li	t0, METAL_HART_STACK
-	mul	t1, a2, t0
-	add	sp, sp, t1
-	add	sp, sp, t0		/* top of stack number a2 (0 unused) */
+5:	lla	t0, metal_stack_tops
+	slli	t1, a2, 3
+	add	t0, t0, t1
+	ld	sp, 0(t0)		/* set by hal_hart_start() */
 6:	li	s0, 0			/* fp 0 ends every backtrace */
 	li	ra, 0
 	call	metal_start

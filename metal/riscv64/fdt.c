@@ -215,6 +215,10 @@ static int node_done(struct parser *ps, struct node *n, struct node *parent, uns
 		if (!n->reg || reg_pair(ps, n, parent, 0, &addr, &size) != 0)
 			return fail(ps, n->name, "test device without reg");
 		info->test_base = addr;
+	} else if (!info->rtc_base && list_has(ps, n->compat, n->compat_len, "google,goldfish-rtc")) {
+		if (!n->reg || reg_pair(ps, n, parent, 0, &addr, &size) != 0)
+			return fail(ps, n->name, "rtc without reg");
+		info->rtc_base = addr;
 	} else if (!info->plic_base && (list_has(ps, n->compat, n->compat_len, "riscv,plic0") ||
 					list_has(ps, n->compat, n->compat_len, "sifive,plic-1.0.0"))) {
 		if (!n->reg || reg_pair(ps, n, parent, 0, &addr, &size) != 0)

@@ -2,7 +2,7 @@
  * fdt.h - a small reader of the flattened device tree (Devicetree
  * Specification v0.4, chapter 5 "Flattened Devicetree (DTB) Format") for
  * what the metal platform needs to know: RAM, reserved ranges, harts, the
- * timebase, the console UART, the test (exit) device and the PLIC.
+ * timebase, the console UART, the test (exit) device, the RTC and the PLIC.
  *
  * The blob comes from firmware and is not trusted: every offset, length
  * and string is checked against the blob's own bounds before it is read,
@@ -33,6 +33,7 @@ struct fdt_info {
 	uint64_t uart_base;		/* ns16550(a); 0: none */
 	unsigned uart_shift;		/* reg-shift */
 	uint64_t test_base;		/* sifive,test0/1 (qemu's exit device); 0: none */
+	uint64_t rtc_base;		/* google,goldfish-rtc; 0: none */
 	uint64_t plic_base;		/* riscv,plic0 / sifive,plic-1.0.0; 0: none */
 	uint64_t plic_size;
 	char bootargs[FDT_MAX_BOOTARGS];	/* /chosen bootargs, truncated */

@@ -31,8 +31,14 @@
 #define METAL_CODE_BASE		(METAL_KOFF + (254ull << 30))	/* gigapage slot 510 */
 #define METAL_CODE_PAGES	4096u	/* 16 MiB of code space */
 
-/* Stacks (asm.h): hart 0's boot stack is also the init task's; the
- * others' run their idle loop. */
+/*
+ * Stacks: hart 0's boot stack (asm.h) is also the init task's; the other
+ * harts' (their idle loops') are 1 MiB blocks of frames from
+ * hal_hart_start(), whose tops entry.S finds in metal_stack_tops.  Both
+ * leave sched's SCHED_BOOT_STACK_USABLE below where the scheduler starts.
+ */
+#define METAL_HART_STACK_ORDER	8
+extern uintptr_t metal_stack_tops[];
 
 /* Per-hart platform state; tp points at this hart's while it runs. */
 struct metal_hart {
@@ -89,6 +95,7 @@ void metal_mmu_init(uint64_t ram_end);	/* hart 0: build the kernel tables */
 void metal_mmu_enable(unsigned mode);	/* every hart: satp = the kernel's */
 unsigned metal_mmu_probe(void);		/* hart 0: best mode the hart takes */
 uint16_t metal_fault_translate(uint64_t *va);	/* window address -> guest */
+bool metal_readable(uintptr_t va, size_t len);	/* backtraces: no fault */
 
 /* console.c */
 void metal_console_init(void);

@@ -388,6 +388,39 @@ uint16_t metal_fault_translate(uint64_t *va)
 	return HAL_ASID_NONE;
 }
 
+/*
+ * May [va, va+len) be read without a fault?  RAM through the direct map,
+ * or pages a window's tables map readable.  For backtraces, which walk
+ * task stacks (in the stack space's window) and must not fault.
+ */
+bool metal_readable(uintptr_t va, size_t len)
+{
+	uint64_t limit = hal_mmu_window_limit(kernel_mode);
+	uintptr_t last = va + len - 1;
+
+	if (len == 0 || last < va || (va ^ last) >> 12)
+		return false;	/* one page at a time */
+	if (va >= METAL_KOFF && va - METAL_KOFF < ((uint64_t)METAL_DIRECT_GB << 30)) {
+		for (unsigned i = 0; i < metal_fdt.nram; i++)
+			if (va - METAL_KOFF >= metal_fdt.ram[i].base &&
+			    last - METAL_KOFF < metal_fdt.ram[i].base + metal_fdt.ram[i].size)
+				return true;
+		return false;
+	}
+	for (unsigned slot = 0; slot < win_slots(); slot++) {
+		uintptr_t base = win_base(slot);
+		uint16_t asid = slot_asid[slot];
+		struct pt_leaf leaf;
+
+		if (asid && va >= base && va - base < limit) {
+			struct pt pt = { .root = spaces[asid].root, .mode = spaces[asid].mode };
+
+			return pt_lookup(&pt, va - base, &leaf) == 0 && (leaf.perm & PTE_R);
+		}
+	}
+	return false;
+}
+
 #define FLUSH_PAGES_MAX	32	/* beyond this, flush everything */
 
 /* Other harts, as an SBI hart mask (hart ids below 64). */

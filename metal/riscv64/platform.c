@@ -3,6 +3,7 @@
  * riscv64 platform (kernel/hal.h) on QEMU's virt machine under OpenSBI.
  */
 #include <stdatomic.h>
+#include "../../kernel/frame.h"
 #include "../../kernel/kerr.h"
 #include "../../kernel/klib.h"
 #include "metal.h"
@@ -14,7 +15,7 @@ struct fdt_info metal_fdt;
 
 /* The boot stacks entry.S switches to (hart 0's, then one per other hart). */
 uint8_t metal_boot_stack[METAL_BOOT_STACK] __attribute__((aligned(16)));
-uint8_t metal_hart_stacks[HAL_MAX_HARTS][METAL_HART_STACK] __attribute__((aligned(16)));
+uintptr_t metal_stack_tops[HAL_MAX_HARTS];
 extern uint64_t metal_release[HAL_MAX_HARTS];	/* entry.S */
 
 /* ns <-> timebase ticks: x * mult >> 32 (timebases below 4 GHz). */
@@ -33,11 +34,19 @@ int hal_hart_start(unsigned id, uintptr_t opaque)
 	struct metal_hart *h = &metal_harts[id];
 	unsigned expect = 0;
 	struct sbiret r;
+	paddr_t stack;
 
 	(void)opaque;	/* kernel_hart_entry() gets 0, as hosted */
 	if (id == 0 || id >= metal_nharts ||
 	    !atomic_compare_exchange_strong(&h->started, &expect, 1))
 		return -K_EINVAL;
+	if (frame_alloc(METAL_HART_STACK_ORDER, &stack) < 0) {
+		atomic_store(&h->started, 0);
+		return -K_ENOMEM;
+	}
+	/* Published by the release store or the SBI call below. */
+	metal_stack_tops[id] = (uintptr_t)hal_phys_to_virt(stack) +
+			       (FRAME_SIZE << METAL_HART_STACK_ORDER);
 	/*
 	 * The hart is either stopped in the SBI (the usual case) or parked in
 	 * entry.S after losing the boot lottery: release it both ways.  The
@@ -184,11 +193,29 @@ uint64_t hal_time_mono_ns(void)
 	return (uint64_t)(((unsigned __int128)(rdtime() - time_base) * ns_mult) >> 32);
 }
 
-/* The virt machine's Goldfish RTC would give the date; until it is read,
- * wall time counts from the epoch at boot. */
+/* The wall clock at boot, less the monotonic clock then. */
+static uint64_t wall_base;
+
+/*
+ * The virt machine's Goldfish RTC counts ns since the epoch; reading
+ * TIME_LOW latches TIME_HIGH.  Read once at boot: afterwards wall time
+ * follows the time CSR.  Without an RTC it counts from the epoch at boot.
+ */
+static void wall_init(void)
+{
+	volatile uint32_t *rtc = (volatile uint32_t *)(uintptr_t)(METAL_KOFF + metal_fdt.rtc_base);
+	uint64_t lo, hi;
+
+	if (!metal_fdt.rtc_base)
+		return;
+	lo = rtc[0];
+	hi = rtc[1];
+	wall_base = (hi << 32 | lo) - hal_time_mono_ns();
+}
+
 uint64_t hal_time_wall_ns(void)
 {
-	return hal_time_mono_ns();
+	return wall_base + hal_time_mono_ns();
 }
 
 /*
@@ -311,6 +338,7 @@ static _Noreturn void boot_hart0(uint64_t hartid, uint64_t fdt_pa)
 	time_base = rdtime();
 	ns_mult = (1000000000ull << 32) / metal_fdt.timebase_hz;
 	tick_mult = (metal_fdt.timebase_hz << 32) / 1000000000ull;
+	wall_init();
 
 	/* Kernel hart 0 is the boot hart; the others follow in tree order. */
 	for (unsigned i = 0; i < metal_fdt.nharts; i++) {

@@ -100,8 +100,6 @@ static inline void wfi(void)
 #define SBI_RFENCE_SFENCE_VMA	1
 #define SBI_RFENCE_SFENCE_VMA_ASID 2
 #define SBI_HSM_HART_START	0
-#define SBI_HSM_HART_STATUS	2
-#define SBI_HSM_STOPPED		1
 #define SBI_ERR_ALREADY_AVAILABLE (-6)
 #define SBI_SRST_SHUTDOWN	0
 #define SBI_SRST_NO_REASON	0

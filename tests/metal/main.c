@@ -18,6 +18,7 @@
  */
 #include "../../kernel/klib.h"
 #include "../../kernel/log.h"
+#include "../../sched/sched.h"
 #include "../../metal/riscv64/metal.h"
 #include "../cross/sched_cases.h"
 #include "bench.h"
@@ -60,13 +61,24 @@ static __attribute__((noinline)) void crash_in_a_named_function(void)
 	__asm__ volatile("");
 }
 
+static intptr_t crashing_task(void *arg)
+{
+	(void)arg;
+	crash_in_a_named_function();
+	return 0;
+}
+
 static int run(void *arg)
 {
 	(void)arg;
 	if (!kstrcmp(wanted, "bench"))
 		return metal_bench_switch();
 	if (!kstrcmp(wanted, "crash")) {
-		crash_in_a_named_function();
+		/* In a task: its stack is in the stack space's window. */
+		sched_task_t t;
+
+		if (sched_spawn(&t, crashing_task, NULL, NULL) == 0)
+			sched_join(t, NULL);
 		return 3;
 	}
 	if (!kstrcmp(wanted, "list")) {

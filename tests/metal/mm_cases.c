@@ -14,6 +14,8 @@
 #include "../../kernel/kheap.h"
 #include "../../kernel/klib.h"
 #include "../../kernel/pt.h"
+#include "../../kernel/smp.h"
+#include "../../sched/sched.h"
 #include "../../kernel/trap.h"
 #include "../cross/sched_cases.h"
 #include "mm_cases.h"
@@ -303,5 +305,102 @@ int mm_case_mmu_maps_a_lazy_page_on_first_touch(void)
 	CASE_CHECK(((uint64_t *)hal_phys_to_virt(leaf.pa))[3] == 0x23,
 		   "the window and the direct map disagree");
 	as_destroy(as);
+	return 0;
+}
+
+/* With the space's root in satp, its lower half is reached directly (the
+ * kernel's half stays mapped: the code runs on). */
+int mm_case_satp_reaches_the_active_space_directly(void)
+{
+	struct as *as;
+	uint64_t v;
+	paddr_t pa;
+
+	CASE_CHECK(as_create(&as, 0) == 0);
+	CASE_CHECK(frame_alloc(0, &pa) == 0);
+	*(uint64_t *)hal_phys_to_virt(pa) = TAG ^ pa;
+	CASE_CHECK(as_map(as, AREA, pa, HAL_PAGE_SIZE, PTE_R | PTE_W, PT_SIZE_4K) == 0);
+	hal_mmu_activate(as_asid(as));
+	v = probe_load((const volatile uint64_t *)(uintptr_t)AREA);
+	hal_mmu_activate(0);
+	CASE_CHECK(v == (TAG ^ pa), "read %#llx through satp", (unsigned long long)v);
+	as_destroy(as);
+	frame_free(pa, 0);
+	return 0;
+}
+
+/* -- Code memory ------------------------------------------------------------ */
+
+#define INSN_LI_A0(imm)	(((uint32_t)(imm) << 20) | (10u << 7) | 0x13u)	/* addi a0, x0, imm */
+#define INSN_RET	0x00008067u					/* jalr x0, 0(ra) */
+
+static int call_code(const void *code)
+{
+	return ((int (*)(void))(uintptr_t)code)();
+}
+
+struct remote_call {
+	const void *code;
+	int result;
+};
+
+static void call_remote(void *arg)
+{
+	struct remote_call *rc = arg;
+
+	rc->result = call_code(rc->code);
+}
+
+int mm_case_code_runs_after_seal_on_every_hart_and_changes_after_unseal(void)
+{
+	const size_t len = 2 * HAL_PAGE_SIZE;
+	uint32_t *code = hal_code_alloc(len);
+	struct remote_call rc;
+
+	CASE_CHECK(code != NULL);
+	CASE_CHECK(hal_code_alloc(0) == NULL);
+	code[0] = INSN_LI_A0(42);
+	code[1] = INSN_RET;
+	code[1024] = INSN_LI_A0(7);	/* the second page */
+	code[1025] = INSN_RET;
+	CASE_CHECK(hal_code_seal(code, len) == 0);
+	CASE_CHECK(call_code(code) == 42);
+	CASE_CHECK(call_code(code + 1024) == 7);
+	/* Rewritten between unseal and seal: the new instruction runs, here
+	 * and on another hart (remote sfence.vma and fence.i). */
+	CASE_CHECK(hal_code_unseal(code, len) == 0);
+	code[0] = INSN_LI_A0(99);
+	CASE_CHECK(hal_code_seal(code, len) == 0);
+	CASE_CHECK(call_code(code) == 99, "the old instruction ran");
+	for (unsigned h = 1; h < hal_hart_count(); h++) {
+		rc.code = code;
+		rc.result = 0;
+		CASE_CHECK(smp_call_on(h, call_remote, &rc) == 0);
+		CASE_CHECK(rc.result == 99, "hart %u ran the old instruction (%d)", h, rc.result);
+	}
+	CASE_CHECK(hal_code_seal((char *)code + 4, 4) == -K_EINVAL);	/* not a page start */
+	hal_code_free(code, len);
+	CASE_CHECK(hal_code_seal(code, HAL_PAGE_SIZE) == -K_EINVAL);	/* freed */
+	return 0;
+}
+
+/* -- Clocks ----------------------------------------------------------------- */
+
+int mm_case_clocks_tick_with_the_time_csr_and_the_wall_clock_is_a_date(void)
+{
+	const uint64_t y2020 = 1577836800ull * 1000000000ull;	/* 2020-01-01 */
+	uint64_t m0 = hal_time_mono_ns(), w0 = hal_time_wall_ns(), m1, w1;
+
+	/* Sleeping 20 ms on the scheduler's timer moves both clocks alike. */
+	sched_sleep_until(m0 + 20000000);
+	m1 = hal_time_mono_ns();
+	w1 = hal_time_wall_ns();
+	CASE_CHECK(m1 - m0 >= 20000000 && m1 - m0 < 2000000000ull, "slept %llu ns",
+		   (unsigned long long)(m1 - m0));
+	CASE_CHECK(w0 > y2020, "wall clock %llu s", (unsigned long long)(w0 / 1000000000ull));
+	/* w0 was read just after m0 and w1 after m1: equal up to that. */
+	CASE_CHECK((int64_t)((w1 - w0) - (m1 - m0)) < 1000000 &&
+		   (int64_t)((w1 - w0) - (m1 - m0)) > -1000000, "clocks disagree by %lld ns",
+		   (long long)((w1 - w0) - (m1 - m0)));
 	return 0;
 }

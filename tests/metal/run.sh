@@ -6,14 +6,16 @@
 #   boot      k23.elf on 1 and 4 harts, Sv39 and Sv48: banner, self-check,
 #             QEMU exit code 0 (the test device)
 #   status    a panic at boot reaches QEMU's exit code (125)
-#   crash     a kernel fault panics with the trap and a named backtrace
+#   crash     a kernel fault in a task panics with the trap and a named
+#             backtrace through the trap frame and the task's stack
 #   dtb       device trees with a truncated structure block, a lying
 #             property length and unbalanced nodes: one panic line naming
 #             the problem, exit code 125, no hang; the reader fuzzed on the
 #             host (build/metal/dtb_tool, ASan+UBSan)
 #   cases     the metal test image: the scheduler's shared cases and the
-#             frame, heap and MMU cases, each in a freshly booted kernel
-#             (memory cases in Sv39 and in Sv48 on 2 harts)
+#             frame, heap, MMU, satp and code-memory cases, each in a
+#             freshly booted kernel (memory cases in Sv39 and in Sv48 on 2
+#             harts)
 set -u
 cd "$(dirname "$0")/../.."
 ELF=build/metal/k23.elf
@@ -73,7 +75,8 @@ if [ "$RC" = 125 ] &&
    grep -q '^panic: hart 0: kernel_trap: unhandled store page fault .* stval 0x10,' "$log" &&
    grep -qE '^  #[0-9]+ +0x[0-9a-f]+ metal_trap_vector\+' "$log" &&
    grep -qE '^  #[0-9]+ +0x[0-9a-f]+ crash_in_a_named_function\+' "$log" &&
-   grep -qE '^  #[0-9]+ +0x[0-9a-f]+ run\+' "$log"; then
+   grep -qE '^  #[0-9]+ +0x[0-9a-f]+ crashing_task\+' "$log" &&
+   grep -qE '^  #[0-9]+ +0x[0-9a-f]+ task_entry\+' "$log"; then
 	ok "panic-backtrace-through-the-trap"
 else
 	bad "panic-backtrace-through-the-trap" "exit code $RC, or the backtrace misses a frame" "$log"
@@ -124,7 +127,7 @@ run_case() {
 }
 for c in $cases; do
 	case $c in
-	frames_*|heap_*|mmu_*)
+	frames_*|heap_*|mmu_*|satp_*|code_*|clocks_*)
 		run_case "$c" 2 sv39
 		run_case "$c" 2 sv48 ;;
 	*)

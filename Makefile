@@ -52,6 +52,8 @@ help:
 	@echo "make bench      every benchmark, one 'bench: NAME VALUE UNIT' line per figure"
 	@echo "make spec       the WebAssembly spec suite (core/, simd/) under ASan+UBSan"
 	@echo "                (make spec-run VARIANT=release: without; SPEC_FLAGS=-v: every failure)"
+	@echo "make wasi-testsuite  the WASI preview1 conformance suite through ./k23sim"
+	@echo "                (WASI_SUITE_FLAGS=-v: why each failure failed)"
 	@echo "make fuzz       fuzz decode+validate for FUZZ_TIME seconds (300)"
 	@echo "make clean"
 
@@ -236,6 +238,26 @@ spec: deps
 spec-run: $(SPEC_JSON) $(SPEC_RUNNER)
 	@$(SPEC_RUNNER) $(SPEC_FLAGS) $(SPEC_JSON)
 
+# -- WASI conformance suite ----------------------------------------------
+# `make wasi-testsuite` runs the preview1 programs of ../shared/wasi-testsuite
+# (C, Rust and AssemblyScript) through ./k23sim's command line, each with its
+# folder as working directory and a fresh copy of its root, two at a time
+# (tests/wasi_testsuite.c).  WASI_SUITE_FLAGS=-v says why each failure
+# failed; names after it (e.g. WASI_SUITE_FLAGS="-v rust/path_") filter.
+WASI_SUITE        := ../shared/wasi-testsuite/tests
+WASI_SUITE_RUNNER := $(BUILD)/tools/wasi_testsuite
+WASI_SUITE_FLAGS  ?=
+
+.PHONY: wasi-testsuite
+
+$(WASI_SUITE_RUNNER): tests/wasi_testsuite.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -ljson-c -lpthread
+
+wasi-testsuite: deps $(WASI_SUITE_RUNNER) $(K23SIM)
+	@[ -d $(WASI_SUITE) ] || { echo "wasi-testsuite: $(WASI_SUITE) not found"; exit 1; }
+	@$(WASI_SUITE_RUNNER) -k $(K23SIM) -d $(WASI_SUITE) $(WASI_SUITE_FLAGS)
+
 # -- Fuzzing -------------------------------------------------------------
 # A libFuzzer target for decode+validate (tests/fuzz_wasm.c), seeded with
 # the spec suite's modules and tests/wasm_corpus/, where every input that
@@ -314,6 +336,32 @@ $(RUN_WASM): $(RUN_DIR)/%.wasm: bench/run/%.c
 $(BUILD)/bench/bench_run: private CFLAGS += -DK23SIM_PATH=\"$(K23SIM)\"
 
 bench: $(RUN_NATIVE) $(RUN_WASM)
+
+# -- WASI benchmark programs ---------------------------------------------
+# bench_wasi times the WASI commands of bench/wasi/ under k23sim and node,
+# hello and clock also natively (gcc -O2), and reads a 100 MB file of
+# random bytes through fd_read.  Wasm: clang for wasm32-wasi over Debian's
+# wasi-libc (the wasi-libc package puts it where clang looks).
+WASI_BENCH_DIR    := build/bench-wasi
+WASI_BENCH_WASM   := $(patsubst bench/wasi/%.c,$(WASI_BENCH_DIR)/%.wasm,$(wildcard bench/wasi/*.c))
+WASI_BENCH_NATIVE := $(WASI_BENCH_DIR)/hello $(WASI_BENCH_DIR)/clock
+WASI_READ_FILE    := build/bench-data/wasi-read.bin
+
+$(WASI_BENCH_WASM): $(WASI_BENCH_DIR)/%.wasm: bench/wasi/%.c
+	@mkdir -p $(dir $@)
+	clang -O2 --target=wasm32-wasi $(WARN) -o $@ $<
+
+$(WASI_BENCH_NATIVE): $(WASI_BENCH_DIR)/%: bench/wasi/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 $(WARN) -o $@ $<
+
+$(WASI_READ_FILE):
+	@mkdir -p $(dir $@)
+	@head -c 100000000 /dev/urandom >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/bench_wasi: private CFLAGS += -DK23SIM_PATH=\"$(K23SIM)\"
+
+bench: $(WASI_BENCH_WASM) $(WASI_BENCH_NATIVE) $(WASI_READ_FILE)
 
 # -- Cross-arch tests ----------------------------------------------------
 # The scheduler's shared unit tests (tests/cross/sched_cases.c) built as

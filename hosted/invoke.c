@@ -1,7 +1,7 @@
 /*
- * invoke.c - `k23sim --invoke NAME APP.wasm [ARGS...]`: compile the module,
- * instantiate it, call one exported function with arguments written as in
- * the WebAssembly text format, and print its results one per line.
+ * invoke.c - `k23sim --invoke NAME APP.wasm [ARGS...]`: call one exported
+ * function of an instantiated app (hosted/app.c) with arguments written as
+ * in the WebAssembly text format, and print its results one per line.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,17 +12,6 @@
 #include "hosted/cli.h"
 #include "jit/jit.h"
 #include "kernel/kerr.h"
-
-/* What the kernel-side run needs from the command line. */
-struct invoke {
-	const char *path;
-	const char *name;
-	char **args;
-	int nargs;
-	uint8_t *bytes;
-	size_t size;
-	int status;
-};
 
 /* The text with '_' separators removed (the text format allows them
  * between digits), or NULL if it does not fit. */
@@ -166,110 +155,50 @@ static void print_value(const struct jit_value *v)
 	}
 }
 
-/* On hart 0, once the kernel is up. */
-static int invoke_main(void *arg)
+int hosted_invoke(struct jit_instance *inst, const char *path, const char *name,
+		  char **argv, int argc)
 {
-	struct invoke *iv = arg;
 	struct jit_value args[64], results[64];
-	struct jit_module *mod = NULL;
-	struct jit_store *store = NULL;
-	struct jit_instance *inst;
-	struct jit_wasm_error err;
-	struct jit_link_error lerr;
 	struct jit_trap_info trap;
 	struct jit_extern ex;
 	struct jit_sig sig;
-	int rc, status = 1;
+	int rc;
 
-	rc = jit_module_compile(iv->bytes, iv->size, NULL, &mod, &err);
-	if (rc == -K_EINVAL) {
-		fprintf(stderr, "%s: %s module at offset 0x%x: %s\n", iv->path,
-			err.malformed ? "malformed" : "invalid", err.offset, err.msg);
-		return 1;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "%s: cannot compile: %s\n", iv->path, err.msg);
-		return 1;
-	}
-	if ((rc = jit_store_create(&store)) < 0) {
-		fprintf(stderr, "k23sim: cannot create a store: %s\n", kerr_str(rc));
-		goto out;
-	}
-	if ((rc = jit_instantiate(store, mod, &inst, &lerr)) < 0) {
-		if (lerr.unlinkable) {
-			fprintf(stderr, "%s: %s\n", iv->path, lerr.msg);
-		} else {
-			fprintf(stderr, "%s: instantiation failed: %s\n", iv->path, lerr.msg);
-			if (lerr.trap.code != JIT_TRAP_NONE)
-				jit_trap_print(&lerr.trap);
-		}
-		goto out;
-	}
-	if (jit_instance_export(inst, iv->name, &ex) < 0 || ex.kind != JIT_EXTERN_FUNC) {
-		fprintf(stderr, "%s: no exported function '%s'\n", iv->path, iv->name);
-		status = 2;
-		goto out;
+	if (jit_instance_export(inst, name, &ex) < 0 || ex.kind != JIT_EXTERN_FUNC) {
+		fprintf(stderr, "%s: no exported function '%s'\n", path, name);
+		return 2;
 	}
 	sig = jit_func_sig(ex.func);
-	if ((uint32_t)iv->nargs != sig.nparams || sig.nparams > 64 || sig.nresults > 64) {
-		fprintf(stderr, "%s: '%s' takes %u argument%s, %d given\n", iv->path,
-			iv->name, sig.nparams, sig.nparams == 1 ? "" : "s", iv->nargs);
-		status = 2;
-		goto out;
+	if ((uint32_t)argc != sig.nparams || sig.nparams > 64 || sig.nresults > 64) {
+		fprintf(stderr, "%s: '%s' takes %u argument%s, %d given\n", path,
+			name, sig.nparams, sig.nparams == 1 ? "" : "s", argc);
+		return 2;
 	}
 	for (uint32_t i = 0; i < sig.nparams; i++) {
 		uint8_t t = sig.params[i];
 		bool ok;
 
 		args[i].type = t;
-		ok = t == JIT_I32 ? parse_int(iv->args[i], 32, &args[i].bits) :
-		     t == JIT_I64 ? parse_int(iv->args[i], 64, &args[i].bits) :
+		ok = t == JIT_I32 ? parse_int(argv[i], 32, &args[i].bits) :
+		     t == JIT_I64 ? parse_int(argv[i], 64, &args[i].bits) :
 		     t == JIT_F32 || t == JIT_F64 ?
-			parse_float(iv->args[i], t == JIT_F64, &args[i].bits) : false;
+			parse_float(argv[i], t == JIT_F64, &args[i].bits) : false;
 		if (!ok) {
 			fprintf(stderr, "%s: argument %u of '%s': '%s' is not %s %s\n",
-				iv->path, i + 1, iv->name, iv->args[i],
+				path, i + 1, name, argv[i],
 				t == JIT_I32 || t == JIT_I64 ? "an" : "a", jit_valtype_name(t));
-			status = 2;
-			goto out;
+			return 2;
 		}
 	}
 	rc = jit_call(ex.func, args, sig.nparams, results, sig.nresults, &trap);
-	if (rc == -K_EFAULT) {
-		jit_trap_print(&trap);
-		status = 134;	/* as wasmtime: 128 + SIGABRT */
-		goto out;
-	}
+	if (rc == -K_EFAULT)
+		return hosted_trap_status(&trap);
 	if (rc < 0) {
-		fprintf(stderr, "%s: cannot call '%s': %s\n", iv->path, iv->name, kerr_str(rc));
-		goto out;
+		fprintf(stderr, "%s: cannot call '%s': %s\n", path, name, kerr_str(rc));
+		return 1;
 	}
 	for (uint32_t i = 0; i < sig.nresults; i++)
 		print_value(&results[i]);
 	fflush(stdout);
-	status = 0;
-out:
-	jit_store_destroy(store);
-	jit_module_free(mod);
-	return status;
-}
-
-int hosted_cmd_invoke(const struct hosted_config *cfg, const char *name,
-		      int argc, char **argv)
-{
-	struct invoke iv = { .name = name, .path = argv[0], .args = argv + 1,
-			     .nargs = argc - 1 };
-	int status;
-
-	if (argc < 1) {
-		fprintf(stderr, "k23sim: --invoke needs an APP.wasm (see k23sim --help)\n");
-		return 2;
-	}
-	if (!(iv.bytes = hosted_read_file(iv.path, &iv.size))) {
-		fprintf(stderr, "%s: %s\n", iv.path, strerror(errno));
-		return 2;
-	}
-	status = hosted_run(cfg, invoke_main, &iv);
-	free(iv.bytes);
-	return status < 0 ? 1 : status;
+	return 0;
 }

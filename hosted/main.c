@@ -3,6 +3,7 @@
  * inside this process.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,21 +19,32 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: k23sim [options]\n"
+		"usage: k23sim [options] APP.wasm [ARGS...]\n"
 		"       k23sim [options] --invoke NAME APP.wasm [ARGS...]\n"
+		"       k23sim [options]           boot the kernel and run its self-check\n"
 		"       k23sim validate APP.wasm   check a module without running it\n"
 		"       k23sim inspect APP.wasm    summarise a module's sections\n"
 		"\n"
-		"Boot the k23 kernel as a Linux process: harts are threads, RAM is a\n"
-		"memfd, RISC-V page tables are applied with mmap.  With no app, the\n"
-		"kernel boots, prints its banner, runs its self-check and exits.\n"
+		"Boot the k23 kernel as a Linux process (harts are threads, RAM is a\n"
+		"memfd, RISC-V page tables are applied with mmap) and run APP.wasm, a\n"
+		"WASI preview1 command, with ARGS: its exit code is k23sim's.  The app\n"
+		"sees only what it is granted: the directories of --dir, the sockets of\n"
+		"--tcplisten and the environment of --env.  With no app, the kernel\n"
+		"boots, prints its banner, runs its self-check and exits.\n"
 		"\n"
-		"With --invoke, the kernel compiles APP.wasm, instantiates it and calls\n"
-		"its exported function NAME with ARGS (i32/i64/f32/f64 as in the wasm\n"
-		"text format: -7, 0x1f, 1.5, -0x1p-3, inf, nan:0x200000), printing\n"
-		"each result on a line of its own.\n"
+		"With --invoke, the kernel calls APP.wasm's exported function NAME with\n"
+		"ARGS (i32/i64/f32/f64 as in the wasm text format: -7, 0x1f, 1.5,\n"
+		"-0x1p-3, inf, nan:0x200000), printing each result on a line of its own.\n"
 		"\n"
 		"options:\n"
+		"  --dir HOST[::GUEST]  let the app use directory HOST, as GUEST (default:\n"
+		"                   the same path); repeatable\n"
+		"  --env NAME=VALUE an environment variable for the app; repeatable (the\n"
+		"                   app inherits none of k23sim's)\n"
+		"  --tcplisten ADDR:PORT  a listening TCP socket for the app (e.g.\n"
+		"                   127.0.0.1:8080); repeatable; fds from 3, before dirs\n"
+		"  --trace-wasi     one line per WASI call on stderr: name, arguments,\n"
+		"                   result\n"
 		"  --invoke NAME    call the exported function NAME of APP.wasm\n"
 		"  --harts N        number of harts, 1-64 (default 2)\n"
 		"  --memory SIZE    simulated RAM, e.g. 256M or 1G; 8M-64G, a multiple\n"
@@ -45,10 +57,12 @@ static void usage(FILE *f)
 		"  -h, --help       this text\n"
 		"  -V, --version    the version\n"
 		"\n"
-		"exit status: 0 when the self-check passes (or the call returns), 1 when\n"
-		"it fails (or the module cannot be compiled or instantiated), 2 for bad\n"
-		"usage, 125 on a kernel panic, 134 when the wasm code traps (the trap\n"
-		"and a wasm backtrace go to stderr).\n");
+		"exit status: the app's exit code; 0 when the self-check passes (or an\n"
+		"--invoke call returns); 1 when the self-check fails or the module cannot\n"
+		"be compiled or linked (one line on stderr says why); 2 for bad usage\n"
+		"(also an APP.wasm, --dir or --tcplisten that cannot be opened); 125 on\n"
+		"a kernel panic; 134 when the wasm code traps (the trap and a wasm\n"
+		"backtrace go to stderr).\n");
 }
 
 /* "256M", "1G", "65536": bytes, or 0 when unparsable or overflowing. */
@@ -84,7 +98,34 @@ static int bad_usage(const char *fmt, const char *arg)
 	return 2;
 }
 
+static int run(int argc, char **argv, const char **dirs, const char **env,
+	       const char **listen);
+
 int main(int argc, char **argv)
+{
+	/* The repeatable options: at most argc of each. */
+	const char **dirs = calloc((size_t)argc, sizeof(char *));
+	const char **env = calloc((size_t)argc, sizeof(char *));
+	const char **listen = calloc((size_t)argc, sizeof(char *));
+	int status = 1;
+
+	/* A closed stdio descriptor would be reused by the next open, and
+	 * k23sim's own messages would land in that file. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			return 1;
+	if (dirs && env && listen)
+		status = run(argc, argv, dirs, env, listen);
+	else
+		fprintf(stderr, "k23sim: out of memory\n");
+	free(dirs);
+	free(env);
+	free(listen);
+	return status;
+}
+
+static int run(int argc, char **argv, const char **dirs, const char **env,
+	       const char **listen)
 {
 	static const struct option opts[] = {
 		{ "harts", required_argument, NULL, 'n' },
@@ -95,10 +136,14 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "invoke", required_argument, NULL, 'i' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "tcplisten", required_argument, NULL, 't' },
+		{ "trace-wasi", no_argument, NULL, 'T' },
 		{ 0 }
 	};
+	struct hosted_app app = { .dirs = dirs, .env = env, .listen = listen };
 	struct hosted_config cfg;
-	const char *invoke = NULL;
 	int c, status;
 
 	if (argc > 1 && !strcmp(argv[1], "validate"))
@@ -149,7 +194,21 @@ int main(int argc, char **argv)
 			cfg.quiet = true;
 			break;
 		case 'i':
-			invoke = optarg;
+			app.invoke = optarg;
+			break;
+		case 'd':
+			dirs[app.ndirs++] = optarg;
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return bad_usage("--env: '%s' is not NAME=VALUE", optarg);
+			env[app.nenv++] = optarg;
+			break;
+		case 't':
+			listen[app.nlisten++] = optarg;
+			break;
+		case 'T':
+			app.trace = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -167,15 +226,16 @@ int main(int argc, char **argv)
 	}
 	if (cfg.log_filter && log_set_filter(cfg.log_filter) < 0)
 		return bad_usage("bad log filter '%s'", cfg.log_filter);
-	if (invoke) {
+	if (optind < argc) {
 		/* An app's output is the point: no banner or self-check. */
 		cfg.quiet = true;
 		cfg.selfcheck = false;
-		return hosted_cmd_invoke(&cfg, invoke, argc - optind, argv + optind);
+		return hosted_cmd_app(&cfg, &app, argc - optind, argv + optind);
 	}
-	if (optind < argc)
-		return bad_usage("unexpected argument '%s': running an app needs --invoke NAME "
-				 "(WASI programs are not supported yet)", argv[optind]);
+	if (app.invoke)
+		return bad_usage("--invoke %s needs an APP.wasm", app.invoke);
+	if (app.ndirs || app.nenv || app.nlisten || app.trace)
+		return bad_usage("%s", "--dir, --env, --tcplisten and --trace-wasi need an APP.wasm");
 
 	status = hosted_run(&cfg, NULL, NULL);
 	if (status < 0)

@@ -354,23 +354,37 @@ static const char *name_text(char *buf, size_t size, struct jit_wasm_name n)
 	return buf;
 }
 
-void jit_trap_print(const struct jit_trap_info *trap)
+size_t jit_trap_text(const struct jit_trap_info *trap, char *buf, size_t size)
 {
-	if (trap->code == JIT_TRAP_HOST)
-		kprintf("wasm trap: %s (status %d)\n", jit_trap_message(trap->code),
-			(int)trap->host_status);
+	size_t n;
+
+#define ADD(...) (n += (size_t)ksnprintf(buf + MIN(n, size), size - MIN(n, size), __VA_ARGS__))
+	n = 0;
+	if (trap->code == JIT_TRAP_HOST || trap->code == JIT_TRAP_EXIT)
+		ADD("wasm trap: %s (status %d)\n", jit_trap_message(trap->code),
+		    (int)trap->host_status);
 	else
-		kprintf("wasm trap: %s\n", jit_trap_message(trap->code));
+		ADD("wasm trap: %s\n", jit_trap_message(trap->code));
 	for (uint32_t i = 0; i < trap->nframes && i < JIT_BACKTRACE_MAX; i++) {
 		const struct jit_wasm_module *m = trap->frames[i].module->wasm;
 		uint32_t func = trap->frames[i].func;
 		struct jit_wasm_name fname = jit_wasm_func_name(m, func);
 		char fbuf[80], mbuf[48];
 
-		kprintf("  #%u func[%u]%s%s%s%s%s\n", i, func, fname.len ? " " : "",
-			name_text(fbuf, sizeof(fbuf), fname),
-			m->module_name.len ? " in \"" : "",
-			name_text(mbuf, sizeof(mbuf), m->module_name),
-			m->module_name.len ? "\"" : "");
+		ADD("  #%u func[%u]%s%s%s%s%s\n", i, func, fname.len ? " " : "",
+		    name_text(fbuf, sizeof(fbuf), fname),
+		    m->module_name.len ? " in \"" : "",
+		    name_text(mbuf, sizeof(mbuf), m->module_name),
+		    m->module_name.len ? "\"" : "");
 	}
+#undef ADD
+	return n;
+}
+
+void jit_trap_print(const struct jit_trap_info *trap)
+{
+	char buf[JIT_BACKTRACE_MAX * 160 + 160];
+
+	jit_trap_text(trap, buf, sizeof(buf));
+	kprintf("%s", buf);
 }

@@ -66,7 +66,8 @@ struct jit_value {
 	X(BAD_CONVERSION,  "invalid conversion to integer")		\
 	X(STACK_EXHAUSTED, "call stack exhausted")			\
 	X(INTERRUPTED,     "interrupted")				\
-	X(HOST,            "host function failed")
+	X(HOST,            "host function failed")			\
+	X(EXIT,            "exit")
 
 enum jit_trap {
 #define X(name, msg) JIT_TRAP_##name,
@@ -87,7 +88,8 @@ struct jit_frame {
 
 struct jit_trap_info {
 	enum jit_trap code;
-	int32_t host_status;	/* JIT_TRAP_HOST: what the host function said */
+	int32_t host_status;	/* JIT_TRAP_HOST, JIT_TRAP_EXIT: what the host
+				 * function said (EXIT: the app's exit code) */
 	uint32_t nframes;	/* frames[] filled; more may have existed */
 	struct jit_frame frames[JIT_BACKTRACE_MAX];
 };
@@ -97,6 +99,9 @@ struct jit_trap_info {
  * else "func[N]") through the kernel's printf, one line per frame.
  */
 void jit_trap_print(const struct jit_trap_info *trap);
+/* The same text in buf (always NUL-terminated when size > 0); its full
+ * length, which may exceed size. */
+size_t jit_trap_text(const struct jit_trap_info *trap, char *buf, size_t size);
 
 /* -- Modules ------------------------------------------------------------- */
 
@@ -184,7 +189,8 @@ int jit_func_new_host(struct jit_store *store, const struct jit_sig *sig,
 
 /*
  * Trap out of the wasm call that called this host function; status is
- * reported in jit_trap_info.host_status (e.g. proc_exit's exit code).
+ * reported in jit_trap_info.host_status.  JIT_TRAP_EXIT ends the app
+ * normally (WASI's proc_exit, status the exit code).
  * caller is the host function's caller argument (NULL when jit_call
  * called it directly).  The wasm backtrace is found through the host
  * function's frame pointer: build host functions that trap with

@@ -221,6 +221,141 @@ uint64_t hal_time_mono_ns(void);	/* since an arbitrary start */
 uint64_t hal_time_wall_ns(void);	/* since the Unix epoch */
 void hal_entropy(void *buf, size_t len);
 
+/* -- Files and sockets ---------------------------------------------------- */
+
+/*
+ * The platform's file device (hosted: the Linux file system and sockets;
+ * metal: virtio later).  A handle (hal_fd_t, >= 0) names an open file,
+ * directory, character device or socket of the platform; the kernel's VFS
+ * (kernel/vfs.h) builds paths, rights and confinement on top.
+ *
+ * No call here resolves more than one name: every name is one path
+ * component, never empty, never "..", never containing '/', and "." only
+ * in hal_fd_open (a new handle to dir itself); no
+ * call follows a symbolic link, so the kernel alone decides where a path
+ * leads.  Calls return 0 (or a count) or a negative -K_* error.  None
+ * blocks on a pipe, terminal or socket: such handles are non-blocking, and
+ * -K_EAGAIN says "not ready" (the VFS then waits with hal_fd_poll).
+ */
+typedef int hal_fd_t;
+
+/* File types, numbered as WASI's filetype so the VFS passes them through. */
+enum hal_ftype {
+	HAL_FT_UNKNOWN, HAL_FT_BLOCK, HAL_FT_CHAR, HAL_FT_DIR, HAL_FT_FILE,
+	HAL_FT_DGRAM, HAL_FT_STREAM, HAL_FT_SYMLINK,
+};
+
+struct hal_stat {
+	uint64_t dev, ino;
+	uint8_t type;			/* enum hal_ftype */
+	uint64_t nlink, size;
+	uint64_t atime, mtime, ctime;	/* ns since the Unix epoch */
+};
+
+/* hal_fd_open flags. */
+#define HAL_O_READ	(1u << 0)
+#define HAL_O_WRITE	(1u << 1)
+#define HAL_O_CREAT	(1u << 2)
+#define HAL_O_EXCL	(1u << 3)
+#define HAL_O_TRUNC	(1u << 4)
+#define HAL_O_DIRECTORY	(1u << 5)	/* fail with -K_ENOTDIR unless a directory */
+#define HAL_O_APPEND	(1u << 6)
+#define HAL_O_DSYNC	(1u << 7)
+#define HAL_O_SYNC	(1u << 8)
+#define HAL_O_RSYNC	(1u << 9)
+#define HAL_O_PATH	(1u << 10)	/* a handle to walk from or stat, no I/O;
+					 * a symlink opens as itself */
+
+/*
+ * Open name in directory dir.  Without HAL_O_PATH, a symlink gives
+ * -K_ELOOP.  Regular files and directories block as usual; anything
+ * else is opened non-blocking.
+ */
+int hal_fd_open(hal_fd_t dir, const char *name, unsigned flags, hal_fd_t *out);
+int hal_fd_close(hal_fd_t fd);
+/* A second handle to the same open file (sharing its offset and flags). */
+int hal_fd_dup(hal_fd_t fd, hal_fd_t *out);
+
+/* Byte counts, 0 at end of file, or -K_*; -K_EAGAIN when not ready. */
+int64_t hal_fd_read(hal_fd_t fd, void *buf, size_t len);
+int64_t hal_fd_write(hal_fd_t fd, const void *buf, size_t len);
+int64_t hal_fd_pread(hal_fd_t fd, void *buf, size_t len, uint64_t off);
+int64_t hal_fd_pwrite(hal_fd_t fd, const void *buf, size_t len, uint64_t off);
+
+/* whence: 0 set, 1 current, 2 end (WASI's order); the new offset. */
+int hal_fd_seek(hal_fd_t fd, int64_t off, int whence, uint64_t *pos);
+int hal_fd_sync(hal_fd_t fd, bool data_only);
+/* advice: WASI's numbering (0 normal .. 5 noreuse). */
+int hal_fd_advise(hal_fd_t fd, uint64_t off, uint64_t len, unsigned advice);
+int hal_fd_allocate(hal_fd_t fd, uint64_t off, uint64_t len);
+int hal_fd_truncate(hal_fd_t fd, uint64_t size);
+
+/* HAL_O_APPEND and HAL_O_SYNC..RSYNC as the handle has them now. */
+int hal_fd_get_flags(hal_fd_t fd, unsigned *flags);
+/* Only HAL_O_APPEND can be changed (-K_ENOTSUP for the sync flags). */
+int hal_fd_set_flags(hal_fd_t fd, unsigned flags);
+
+int hal_fd_stat(hal_fd_t fd, struct hal_stat *st);
+/* Of name in dir, not following a symlink. */
+int hal_fd_statat(hal_fd_t dir, const char *name, struct hal_stat *st);
+
+/* Times in ns since the epoch; HAL_TIME_OMIT keeps one, HAL_TIME_NOW sets
+ * the current time.  name NULL: the handle itself. */
+#define HAL_TIME_OMIT	UINT64_MAX
+#define HAL_TIME_NOW	(UINT64_MAX - 1)
+int hal_fd_set_times(hal_fd_t dir, const char *name, uint64_t atime, uint64_t mtime);
+
+/*
+ * Directory entries of dir from position cookie (0: the start, including
+ * "." and ".."): calls fn(arg, name, len, ino, type, next cookie) for
+ * each until fn returns false or the directory ends.  0 or -K_*.
+ */
+typedef bool (*hal_dirent_fn)(void *arg, const char *name, size_t len,
+			      uint64_t ino, uint8_t type, uint64_t next);
+int hal_fd_readdir(hal_fd_t dir, uint64_t cookie, hal_dirent_fn fn, void *arg);
+
+int hal_fd_mkdir(hal_fd_t dir, const char *name);
+int hal_fd_rmdir(hal_fd_t dir, const char *name);
+int hal_fd_unlink(hal_fd_t dir, const char *name);	/* not a directory */
+int hal_fd_rename(hal_fd_t from_dir, const char *from, hal_fd_t to_dir, const char *to);
+int hal_fd_link(hal_fd_t from_dir, const char *from, hal_fd_t to_dir, const char *to);
+int hal_fd_symlink(const char *target, hal_fd_t dir, const char *name);
+/* The target's length (may exceed len: then truncated); name NULL reads
+ * the symlink a HAL_O_PATH handle holds. */
+int64_t hal_fd_readlink(hal_fd_t dir, const char *name, char *buf, size_t len);
+
+/* Sockets.  accept gives a non-blocking stream handle. */
+int hal_sock_accept(hal_fd_t fd, hal_fd_t *out);
+#define HAL_SOCK_PEEK		1u	/* recv flags */
+#define HAL_SOCK_WAITALL	2u
+int64_t hal_sock_recv(hal_fd_t fd, void *buf, size_t len, unsigned flags);
+int64_t hal_sock_send(hal_fd_t fd, const void *buf, size_t len);
+#define HAL_SHUT_RD	1u
+#define HAL_SHUT_WR	2u
+int hal_sock_shutdown(hal_fd_t fd, unsigned how);
+
+/* Whether the handle is a terminal (for isatty-style rights). */
+bool hal_fd_isatty(hal_fd_t fd);
+
+/*
+ * Readiness: for each of n handles, events HAL_POLL_IN/OUT wanted; fills
+ * revents (HAL_POLL_IN/OUT/HUP/ERR).  Returns the number of handles with
+ * revents != 0, without waiting.
+ */
+#define HAL_POLL_IN	1u
+#define HAL_POLL_OUT	2u
+#define HAL_POLL_HUP	4u
+#define HAL_POLL_ERR	8u
+struct hal_pollfd {
+	hal_fd_t fd;
+	uint16_t events, revents;
+};
+int hal_fd_poll(struct hal_pollfd *fds, size_t n);
+
+/* CPU time of the process and of the calling hart, in ns. */
+uint64_t hal_time_process_ns(void);
+uint64_t hal_time_thread_ns(void);
+
 /* -- Debug --------------------------------------------------------------- */
 
 /* Print a backtrace of the caller, through any trap frames below it. */

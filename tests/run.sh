@@ -20,9 +20,9 @@ suite_cmd() {
 	"$@" 2>&1 | tee "$LOG/$name.log"
 	local rc=${PIPESTATUS[0]}
 	local last
-	last=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$LOG/$name.log" | tail -n 1)
+	last=$(grep -E '^([A-Za-z][A-Za-z0-9-]*: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$LOG/$name.log" | tail -n 1)
 	if [ -n "$last" ]; then
-		set -- $(echo "$last" | sed -E 's/^[A-Za-z]+: //; s/[^0-9 ]//g')
+		set -- $(echo "$last" | sed -E 's/^[A-Za-z][A-Za-z0-9-]*: //; s/[^0-9 ]//g')
 		add "$1" "$2" "${3:-0}"
 		[ "$2" = 0 ] && [ "$rc" = 0 ] || { FAILED="$FAILED $name"; [ "$2" = 0 ] && add 0 1 0; }
 	elif [ "$rc" = 0 ]; then
@@ -78,6 +78,7 @@ suite_cmd valgrind-boot valgrind -q --error-exitcode=1 --leak-check=full \
 	--suppressions=tests/valgrind.supp \
 	--errors-for-leak-kinds=definite build/release/k23sim --harts 2 --memory 64M
 suite_cmd spec $MAKE -s spec
+suite_cmd wasi-testsuite $MAKE -s wasi-testsuite
 suite_cmd fuzz $MAKE -s fuzz FUZZ_TIME=45
 
 echo

@@ -213,3 +213,105 @@ Test(cli, invoke_names_the_offset_of_an_invalid_module, .fini = remove_wasm_dir)
 	cr_assert_eq(r.status, 1, "%s", r.out);
 	cr_assert(strstr(r.out, "malformed module at offset 0x"), "%s", r.out);
 }
+
+/* -- Running a WASI command ------------------------------------------------ */
+
+/* _start writes "hi\n" with fd_write, then exits with its first
+ * argument's length (proc_exit), or traps if it has none. */
+static const char *wasi_wat =
+	"(module"
+	"  (import \"wasi_snapshot_preview1\" \"fd_write\""
+	"    (func $fd_write (param i32 i32 i32 i32) (result i32)))"
+	"  (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))"
+	"  (import \"wasi_snapshot_preview1\" \"args_sizes_get\""
+	"    (func $sizes (param i32 i32) (result i32)))"
+	"  (memory (export \"memory\") 1)"
+	"  (data (i32.const 16) \"hi\\n\")"
+	"  (func $start (export \"_start\")"
+	"    (i32.store (i32.const 0) (i32.const 16))"
+	"    (i32.store (i32.const 4) (i32.const 3))"
+	"    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))"
+	"    (drop (call $sizes (i32.const 32) (i32.const 36)))"
+	"    (if (i32.lt_u (i32.load (i32.const 32)) (i32.const 2)) (then unreachable))"
+	"    (call $exit (i32.sub (i32.load (i32.const 36)) (i32.const 2)))))";
+
+Test(cli, an_app_writes_and_exits_with_its_code, .fini = remove_wasm_dir)
+{
+	struct result r;
+	char args[PATH_MAX + 64];
+
+	make_wasm("app", wasi_wat);
+	/* The exit code is the arguments' bytes (with their NULs) minus 2:
+	 * argv[0] is the path as given, then "abcd". */
+	snprintf(args, sizeof(args), "%s/app.wasm abcd", wasm_dir);
+	run(&r, args);
+	cr_assert_eq(r.status, (int)(strlen(wasm_dir) + strlen("/app.wasm") + 1 + 5 - 2) & 0xff,
+		     "%s", r.out);
+	cr_assert_str_eq(r.out, "hi\n");
+	/* No argument: unreachable, reported with the function's name. */
+	snprintf(args, sizeof(args), "%s/app.wasm", wasm_dir);
+	run(&r, args);
+	cr_assert_eq(r.status, 134, "%s", r.out);
+	cr_assert(strstr(r.out, "hi\nwasm trap: unreachable"), "%s", r.out);
+	cr_assert(strstr(r.out, "$start") || strstr(r.out, "start"), "%s", r.out);
+}
+
+Test(cli, trace_wasi_shows_each_call, .fini = remove_wasm_dir)
+{
+	struct result r;
+	char args[PATH_MAX + 64];
+
+	make_wasm("app", wasi_wat);
+	snprintf(args, sizeof(args), "--trace-wasi %s/app.wasm 1", wasm_dir);
+	run(&r, args);
+	cr_assert(strstr(r.out, "wasi: fd_write(1, 0, 1, 8) = 0 SUCCESS\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "wasi: args_sizes_get(32, 36) = 0 SUCCESS\n"), "%s", r.out);
+	cr_assert(strstr(r.out, "wasi: proc_exit("), "%s", r.out);
+}
+
+/* What cannot run is one line on stderr and status 1. */
+static void refuses(const char *file, const char *what)
+{
+	struct result r;
+	char args[PATH_MAX + 64];
+
+	snprintf(args, sizeof(args), "%s/%s", wasm_dir, file);
+	run(&r, args);
+	cr_assert_eq(r.status, 1, "%s: exit %d: %s", file, r.status, r.out);
+	cr_assert_eq(r.lines, 1, "%s: %s", file, r.out);
+	cr_assert(strstr(r.out, what), "%s: '%s' not in: %s", file, what, r.out);
+}
+
+Test(cli, an_app_that_cannot_run_gets_one_line, .fini = remove_wasm_dir)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	make_wasm("unknown", "(module (import \"wasi_snapshot_preview1\" \"nope\" (func))"
+		  " (func (export \"_start\")))");
+	refuses("unknown.wasm", "unknown import \"wasi_snapshot_preview1\".\"nope\"");
+	make_wasm("badsig", "(module (import \"wasi_snapshot_preview1\" \"fd_close\""
+		  " (func (param i64))) (func (export \"_start\")))");
+	refuses("badsig.wasm", "\"wasi_snapshot_preview1\".\"fd_close\"");
+	make_wasm("nostart", "(module (func (export \"main\")))");
+	refuses("nostart.wasm", "no exported function '_start'");
+	snprintf(path, sizeof(path), "%s/text.wasm", wasm_dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs("#!/bin/sh\necho not wasm\n", f);
+	fclose(f);
+	refuses("text.wasm", "malformed module at offset 0x0");
+	snprintf(path, sizeof(path), "%s/cut.wasm", wasm_dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fwrite("\0asm\1\0\0\0\1\5\1\x60\0", 1, 13, f);
+	fclose(f);
+	refuses("cut.wasm", "malformed module at offset 0x");
+}
+
+Test(cli, app_options_are_checked)
+{
+	rejects("--env NOEQUALS /x.wasm", "'NOEQUALS' is not NAME=VALUE");
+	rejects("--dir /nonexistent-dir /x.wasm", "/nonexistent-dir");
+	rejects("--tcplisten nonsense /x.wasm", "--tcplisten nonsense");
+	rejects("--dir /tmp", "need an APP.wasm");
+	rejects("/nonexistent.wasm", "/nonexistent.wasm");
+}

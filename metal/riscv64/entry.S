@@ -90,18 +90,35 @@ common:
 
 /*
  * The trap vector (stvec, direct mode).  The kernel runs only in S-mode,
- * so every trap arrives on the interrupted context's own stack: the frame
- * (struct metal_regs) goes below its sp.  All integer and FP registers are
- * saved, since the trap may interrupt any instruction.  The frame ends in
- * a frame record (saved fp, sepc) with s0 pointing past it, so that a
- * frame-pointer backtrace from inside kernel_trap() walks on into the
- * interrupted code.
+ * with tp always its hart's struct metal_hart.  A trap moves to the hart's
+ * trap stack (as the hosted platform's signal handlers run on a signal
+ * stack), so that a stack overflow, which faults on a guard page, still
+ * traps and panics; a trap taken on the trap stack itself (inside
+ * kernel_trap()) stays on it.  The frame (struct metal_regs) holds every
+ * integer and FP register, since the trap may interrupt any instruction,
+ * and ends in a frame record (saved fp, sepc) with s0 pointing past it, so
+ * that a frame-pointer backtrace from inside kernel_trap() walks on into
+ * the interrupted code.
  */
 	.text
 	.globl	metal_trap_vector
 	.p2align 2
 metal_trap_vector:
-	addi	sp, sp, -METAL_REGS_SIZE
+	csrw	sscratch, t0
+	ld	t0, HART_TRAP_TOP(tp)
+	addi	t0, t0, -1
+	xor	t0, t0, sp
+	srli	t0, t0, METAL_TRAP_STACK_SHIFT
+	beqz	t0, 1f			/* sp is in the trap stack already */
+	ld	t0, HART_TRAP_TOP(tp)
+	addi	t0, t0, -METAL_REGS_SIZE
+	sd	sp, 2*8(t0)		/* the trapped sp, never dereferenced */
+	mv	sp, t0
+	j	2f
+1:	addi	sp, sp, -METAL_REGS_SIZE
+	addi	t0, sp, METAL_REGS_SIZE
+	sd	t0, 2*8(sp)
+2:	csrr	t0, sscratch
 	sd	x1, 1*8(sp)
 	sd	x3, 3*8(sp)
 	sd	x4, 4*8(sp)
@@ -132,8 +149,6 @@ metal_trap_vector:
 	sd	x29, 29*8(sp)
 	sd	x30, 30*8(sp)
 	sd	x31, 31*8(sp)
-	addi	t0, sp, METAL_REGS_SIZE
-	sd	t0, 2*8(sp)
 	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	fsd	f\n, (32+\n)*8(sp)
 	.endr

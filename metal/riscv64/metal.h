@@ -38,10 +38,12 @@
  * leave sched's SCHED_BOOT_STACK_USABLE below where the scheduler starts.
  */
 #define METAL_HART_STACK_ORDER	8
+#define METAL_TRAP_STACK_ORDER	(METAL_TRAP_STACK_SHIFT - 12)
 extern uintptr_t metal_stack_tops[];
 
 /* Per-hart platform state; tp points at this hart's while it runs. */
 struct metal_hart {
+	uintptr_t trap_top;		/* top of this hart's trap stack (entry.S) */
 	unsigned id;			/* kernel hart number (hal_hart_id) */
 	uint64_t hartid;		/* the hart's id for SBI (mhartid) */
 	void *local;			/* hal_hart_local() */
@@ -50,6 +52,7 @@ struct metal_hart {
 } __attribute__((aligned(64)));
 
 _Static_assert(METAL_MAX_HARTS == HAL_MAX_HARTS, "asm.h");
+_Static_assert(offsetof(struct metal_hart, trap_top) == HART_TRAP_TOP, "asm.h");
 
 extern struct metal_hart metal_harts[HAL_MAX_HARTS];
 extern unsigned metal_nharts;

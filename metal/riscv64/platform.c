@@ -16,6 +16,7 @@ struct fdt_info metal_fdt;
 /* The boot stacks entry.S switches to (hart 0's, then one per other hart). */
 uint8_t metal_boot_stack[METAL_BOOT_STACK] __attribute__((aligned(16)));
 uintptr_t metal_stack_tops[HAL_MAX_HARTS];
+static uint8_t trap_stack0[METAL_TRAP_STACK] __attribute__((aligned(METAL_TRAP_STACK)));
 extern uint64_t metal_release[HAL_MAX_HARTS];	/* entry.S */
 
 /* ns <-> timebase ticks: x * mult >> 32 (timebases below 4 GHz). */
@@ -34,7 +35,7 @@ int hal_hart_start(unsigned id, uintptr_t opaque)
 	struct metal_hart *h = &metal_harts[id];
 	unsigned expect = 0;
 	struct sbiret r;
-	paddr_t stack;
+	paddr_t stack, trap_stack;
 
 	(void)opaque;	/* kernel_hart_entry() gets 0, as hosted */
 	if (id == 0 || id >= metal_nharts ||
@@ -44,6 +45,13 @@ int hal_hart_start(unsigned id, uintptr_t opaque)
 		atomic_store(&h->started, 0);
 		return -K_ENOMEM;
 	}
+	if (frame_alloc(METAL_TRAP_STACK_ORDER, &trap_stack) < 0) {
+		frame_free(stack, METAL_HART_STACK_ORDER);
+		atomic_store(&h->started, 0);
+		return -K_ENOMEM;
+	}
+	/* Blocks are aligned to their size, as entry.S needs. */
+	h->trap_top = (uintptr_t)hal_phys_to_virt(trap_stack) + METAL_TRAP_STACK;
 	/* Published by the release store or the SBI call below. */
 	metal_stack_tops[id] = (uintptr_t)hal_phys_to_virt(stack) +
 			       (FRAME_SIZE << METAL_HART_STACK_ORDER);
@@ -261,6 +269,8 @@ static void hart_setup(unsigned id, uint64_t hartid)
 
 	h->id = id;
 	h->hartid = hartid;
+	if (id == 0)
+		h->trap_top = (uintptr_t)trap_stack0 + sizeof(trap_stack0);
 	__asm__ volatile("mv tp, %0" :: "r"(h));
 	csr_write(stvec, (uintptr_t)metal_trap_vector);
 	/* FP on (the kernel is built for rv64gc), S-mode may reach U pages

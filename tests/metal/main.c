@@ -4,7 +4,7 @@
  * the boot argument case=NAME, then shuts down with status 0 when it
  * passed.  Each case gets a freshly booted kernel, as each gets a fresh
  * process on the other platforms.  case=list prints every name; case=crash
- * faults on purpose (the panic test); case=bench times context switches
+ * and case=overflow fault on purpose (the panic tests); case=bench times context switches
  * (bench/bench_metal.c).
  *
  * Output, parsed by tests/metal/run.sh:
@@ -61,6 +61,26 @@ static __attribute__((noinline)) void crash_in_a_named_function(void)
 	__asm__ volatile("");
 }
 
+/* case=overflow: a task that recurses until its stack's guard page (the
+ * limit is never reached; it hides the recursion from the compiler). */
+static volatile unsigned recursion_limit = ~0u;
+
+static __attribute__((noinline)) unsigned recurse_deep(unsigned depth)
+{
+	volatile char pad[256];
+
+	pad[0] = (char)depth;
+	if (depth == recursion_limit)
+		return 0;
+	return recurse_deep(depth + 1) + pad[0];
+}
+
+static intptr_t overflowing_task(void *arg)
+{
+	(void)arg;
+	return recurse_deep(0);
+}
+
 static intptr_t crashing_task(void *arg)
 {
 	(void)arg;
@@ -73,6 +93,13 @@ static int run(void *arg)
 	(void)arg;
 	if (!kstrcmp(wanted, "bench"))
 		return metal_bench_switch();
+	if (!kstrcmp(wanted, "overflow")) {
+		sched_task_t t;
+
+		if (sched_spawn(&t, overflowing_task, NULL, NULL) == 0)
+			sched_join(t, NULL);
+		return 3;
+	}
 	if (!kstrcmp(wanted, "crash")) {
 		/* In a task: its stack is in the stack space's window. */
 		sched_task_t t;

@@ -7,7 +7,8 @@
 #             QEMU exit code 0 (the test device)
 #   status    a panic at boot reaches QEMU's exit code (125)
 #   crash     a kernel fault in a task panics with the trap and a named
-#             backtrace through the trap frame and the task's stack
+#             backtrace through the trap frame and the task's stack; a
+#             task's stack overflow panics (traps run on a trap stack)
 #   dtb       device trees with a truncated structure block, a lying
 #             property length and unbalanced nodes: one panic line naming
 #             the problem, exit code 125, no hang; the reader fuzzed on the
@@ -80,6 +81,15 @@ if [ "$RC" = 125 ] &&
 	ok "panic-backtrace-through-the-trap"
 else
 	bad "panic-backtrace-through-the-trap" "exit code $RC, or the backtrace misses a frame" "$log"
+fi
+
+log="$OUT/overflow.log"
+boot "$log" 60 -m 128M -smp 1 -kernel "$TEST_ELF" -append "case=overflow"
+if [ "$RC" = 125 ] && [ "$(grep -c '^panic:' "$log")" = 1 ] &&
+   grep -q "^panic: hart 0: sched: task 'task' (#[0-9]*) overflowed its [0-9]*-byte stack" "$log"; then
+	ok "stack-overflow-panics"
+else
+	bad "stack-overflow-panics" "exit code $RC (124: hung), want the overflow panic" "$log"
 fi
 
 echo "-- dtb"

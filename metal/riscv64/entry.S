@@ -33,12 +33,15 @@ _start:
 	j	common
 
 	/*
-	 * A loser: more than one hart came through, which OpenSBI 1.1 under
-	 * QEMU does now and then (and an SBI without HSM always does).  Wait
-	 * for metal_release[hartid] to name our kernel hart number (plus
-	 * one): hal_hart_start() sets it besides calling hart_start, for the
-	 * SBI may take this hart for stopped.  metal_release lives in .data,
-	 * not in .bss, which the winner clears under our feet.
+	 * A loser: a second hart came through here.  An SBI without HSM
+	 * sends every hart; OpenSBI 1.1 now and then sends a hart started by
+	 * hart_start here instead of to metal_secondary_entry (its
+	 * hart_start seems to publish START_PENDING before the new start
+	 * address, so a hart that wakes early takes the boot entry).  Wait for
+	 * metal_release[hartid] to name our kernel hart number (plus one),
+	 * which hal_hart_start() sets before it calls hart_start.
+	 * metal_release lives in .data, not in .bss, which the winner clears
+	 * under our feet.
 	 */
 lost_lottery:
 	li	t1, METAL_MAX_HARTS

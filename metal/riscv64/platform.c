@@ -56,10 +56,12 @@ int hal_hart_start(unsigned id, uintptr_t opaque)
 	metal_stack_tops[id] = (uintptr_t)hal_phys_to_virt(stack) +
 			       (FRAME_SIZE << METAL_HART_STACK_ORDER);
 	/*
-	 * The hart is either stopped in the SBI (the usual case) or parked in
-	 * entry.S after losing the boot lottery: release it both ways.  The
-	 * SBI may take a parked hart for stopped (and accept the start it
-	 * never sees) or for started (SBI_ERR_ALREADY_AVAILABLE).
+	 * Release the hart both ways: it may arrive at the boot entry rather
+	 * than the secondary one, or already wait there after losing the boot
+	 * lottery (entry.S), where metal_release lets it go on; the release
+	 * comes first so that it is there whenever the hart arrives.  A hart
+	 * already waiting may be one the SBI counts as started
+	 * (SBI_ERR_ALREADY_AVAILABLE).
 	 */
 	if (h->hartid < HAL_MAX_HARTS)
 		__atomic_store_n(&metal_release[h->hartid], id + 1, __ATOMIC_RELEASE);

@@ -42,7 +42,9 @@ all: deps k23sim
 
 help:
 	@echo "make            build ./k23sim"
-	@echo "make run        build and boot the kernel on the embedded default"
+	@echo "make run        build k23sim and the examples, run build/examples/hello.wasm"
+	@echo "make examples   the example WASI programs (examples/*.c) into build/examples/"
+	@echo "make wasi-apps  the examples and WASI test programs (tests/wasi/) under k23sim"
 	@echo "make test       every test suite (unit, ASan+UBSan, valgrind, freestanding, ...)"
 	@echo "make unit       the Criterion unit tests only (VARIANT=release|asan|tsan)"
 	@echo "make freestanding  compile the portable code for bare riscv64"
@@ -63,8 +65,8 @@ deps:
 k23sim: $(K23SIM)
 	@ln -sf $(K23SIM) k23sim
 
-run: all
-	./k23sim
+run: all examples
+	./k23sim build/examples/hello.wasm
 
 $(BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -88,6 +90,50 @@ $(BUILD)/tests/%: tests/%.c $(LIBK23) tests/*.h
 $(BUILD)/bench/%: bench/%.c $(LIBK23) $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBK23) $(LIBS)
+
+# -- WASI programs ---------------------------------------------------------
+# The examples (examples/*.c) and the WASI integration tests' programs
+# (tests/wasi/*.c, and tests/wasi/*.wat for modules a C compiler cannot
+# produce) are built to wasm32-wasi by clang against Debian's wasi-libc
+# (wasi-libc and libclang-rt-14-dev-wasm32 in .ci/deps).
+# tests/wasi_run.sh runs them all under k23sim and compares their output
+# with tests/wasi/NAME.stdout and friends; tests/wasi/host_tool.c is its
+# native helper (free ports, the symlink-swapping race).
+# They compile and link in two steps: a link with -O makes clang run
+# binaryen's wasm-opt when it is installed, which drops the name section
+# (the function names of a trap's backtrace) and makes the output depend on
+# what the machine has.
+WASI_CC       := clang
+WASI_CFLAGS   := --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+wasi_build     = $(WASI_CC) $(WASI_CFLAGS) -c -o $@.o $< && \
+		 $(WASI_CC) --target=wasm32-wasi -o $@ $@.o && rm -f $@.o
+EXAMPLES      := $(patsubst examples/%.c,build/examples/%.wasm,$(wildcard examples/*.c))
+WASI_TESTS    := $(patsubst tests/wasi/%.c,build/tests/wasi/%.wasm,$(filter-out tests/wasi/host_tool.c,$(wildcard tests/wasi/*.c))) \
+		 $(patsubst tests/wasi/%.wat,build/tests/wasi/%.wasm,$(wildcard tests/wasi/*.wat))
+WASI_HOSTTOOL := build/tests/wasi/host_tool
+
+.PHONY: examples wasi-apps
+
+build/examples/%.wasm: examples/%.c
+	@mkdir -p $(dir $@)
+	$(wasi_build)
+
+build/tests/wasi/%.wasm: tests/wasi/%.c $(wildcard tests/wasi/*.h)
+	@mkdir -p $(dir $@)
+	$(wasi_build)
+
+build/tests/wasi/%.wasm: tests/wasi/%.wat
+	@mkdir -p $(dir $@)
+	wat2wasm $< -o $@
+
+$(WASI_HOSTTOOL): tests/wasi/host_tool.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
+
+examples: deps $(EXAMPLES)
+
+wasi-apps: deps $(EXAMPLES) $(WASI_TESTS) $(WASI_HOSTTOOL) k23sim
+	@tests/wasi_run.sh
 
 # -- Freestanding proof --------------------------------------------------
 # The portable folders compile for bare riscv64 with only the compiler's

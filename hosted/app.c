@@ -172,7 +172,7 @@ int hosted_cmd_app(const struct hosted_config *cfg, const struct hosted_app *app
 			     .nargs = argc - 1 };
 	size_t npre = app->nlisten + app->ndirs, n = 0;
 	struct wasi_preopen *pre = calloc(npre ? npre : 1, sizeof(*pre));
-	int status = 2;
+	int status = 1;
 
 	if (!pre)
 		return 1;

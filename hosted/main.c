@@ -58,11 +58,11 @@ static void usage(FILE *f)
 		"  -V, --version    the version\n"
 		"\n"
 		"exit status: the app's exit code; 0 when the self-check passes (or an\n"
-		"--invoke call returns); 1 when the self-check fails or the module cannot\n"
-		"be compiled or linked (one line on stderr says why); 2 for bad usage\n"
-		"(also an APP.wasm, --dir or --tcplisten that cannot be opened); 125 on\n"
-		"a kernel panic; 134 when the wasm code traps (the trap and a wasm\n"
-		"backtrace go to stderr).\n");
+		"--invoke call returns); 1 when the self-check fails, or the module cannot\n"
+		"be read, compiled or linked, or a --dir or --tcplisten cannot be opened\n"
+		"(one line on stderr says why); 2 for bad usage; 125 on a kernel panic;\n"
+		"134 when the wasm code traps (the trap and a wasm backtrace go to\n"
+		"stderr).\n");
 }
 
 /* "256M", "1G", "65536": bytes, or 0 when unparsable or overflowing. */

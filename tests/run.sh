@@ -77,6 +77,13 @@ suite_cmd aarch64-sched-stress sh -c "$MAKE -s build/cross/sched_stress-aarch64 
 suite_cmd valgrind-boot valgrind -q --error-exitcode=1 --leak-check=full \
 	--suppressions=tests/valgrind.supp \
 	--errors-for-leak-kinds=definite build/release/k23sim --harts 2 --memory 64M
+# The WASI programs (examples/ and tests/wasi/) under k23sim, their output
+# compared with expected files (tests/wasi_run.sh); then again under the
+# ASan+UBSan k23sim, since their bad pointers and escape attempts are
+# aimed at the WASI layer.
+suite_cmd wasi-apps $MAKE -s wasi-apps
+suite_cmd wasi-apps-asan sh -c "$MAKE -s VARIANT=asan build/asan/k23sim && \
+	K23SIM=build/asan/k23sim tests/wasi_run.sh"
 suite_cmd spec $MAKE -s spec
 suite_cmd wasi-testsuite $MAKE -s wasi-testsuite
 suite_cmd fuzz $MAKE -s fuzz FUZZ_TIME=45

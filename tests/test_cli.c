@@ -193,7 +193,6 @@ Test(cli, invoke_rejects_bad_input_in_one_line, .fini = remove_wasm_dir)
 	rejects(args, "'4294967296' is not an i32");
 	snprintf(args, sizeof(args), "--invoke nope %s/math.wasm", wasm_dir);
 	rejects(args, "no exported function 'nope'");
-	rejects("--invoke div /nonexistent.wasm", "/nonexistent.wasm");
 	rejects("--invoke div", "needs an APP.wasm");
 }
 
@@ -270,16 +269,22 @@ Test(cli, trace_wasi_shows_each_call, .fini = remove_wasm_dir)
 }
 
 /* What cannot run is one line on stderr and status 1. */
-static void refuses(const char *file, const char *what)
+static void refuses_args(const char *args, const char *what)
 {
 	struct result r;
+
+	run(&r, args);
+	cr_assert_eq(r.status, 1, "%s: exit %d: %s", args, r.status, r.out);
+	cr_assert_eq(r.lines, 1, "%s: %s", args, r.out);
+	cr_assert(strstr(r.out, what), "%s: '%s' not in: %s", args, what, r.out);
+}
+
+static void refuses(const char *file, const char *what)
+{
 	char args[PATH_MAX + 64];
 
 	snprintf(args, sizeof(args), "%s/%s", wasm_dir, file);
-	run(&r, args);
-	cr_assert_eq(r.status, 1, "%s: exit %d: %s", file, r.status, r.out);
-	cr_assert_eq(r.lines, 1, "%s: %s", file, r.out);
-	cr_assert(strstr(r.out, what), "%s: '%s' not in: %s", file, what, r.out);
+	refuses_args(args, what);
 }
 
 Test(cli, an_app_that_cannot_run_gets_one_line, .fini = remove_wasm_dir)
@@ -307,11 +312,19 @@ Test(cli, an_app_that_cannot_run_gets_one_line, .fini = remove_wasm_dir)
 	refuses("cut.wasm", "malformed module at offset 0x");
 }
 
-Test(cli, app_options_are_checked)
+Test(cli, app_options_are_checked, .fini = remove_wasm_dir)
 {
+	char args[PATH_MAX + 64];
+
 	rejects("--env NOEQUALS /x.wasm", "'NOEQUALS' is not NAME=VALUE");
-	rejects("--dir /nonexistent-dir /x.wasm", "/nonexistent-dir");
-	rejects("--tcplisten nonsense /x.wasm", "--tcplisten nonsense");
 	rejects("--dir /tmp", "need an APP.wasm");
-	rejects("/nonexistent.wasm", "/nonexistent.wasm");
+	/* What cannot be opened is status 1, as for a module that cannot run. */
+	make_wasm("nostart", "(module)");
+	refuses("../nonexistent.wasm", "nonexistent.wasm: No such file or directory");
+	snprintf(args, sizeof(args), "--dir /nonexistent-dir %s/nostart.wasm", wasm_dir);
+	refuses_args(args, "--dir /nonexistent-dir");
+	snprintf(args, sizeof(args), "--tcplisten nonsense %s/nostart.wasm", wasm_dir);
+	refuses_args(args, "--tcplisten nonsense");
+	snprintf(args, sizeof(args), "--invoke div %s/nonexistent.wasm", wasm_dir);
+	refuses_args(args, "nonexistent.wasm");
 }

@@ -1,0 +1,1 @@
+--env A=1 --env EMPTY= --env "WITH_EQ=a=b" --env "SPACE=x y" --env "UTF8=é" build/tests/wasi/argsenv.wasm "" "two words" --dir é -- "\$HOME"

@@ -1,0 +1,1 @@
+build/tests/wasi/bad_signature.wasm

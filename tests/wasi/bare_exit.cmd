@@ -1,0 +1,1 @@
+build/tests/wasi/bare_exit.wasm

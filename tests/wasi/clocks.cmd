@@ -1,0 +1,1 @@
+build/tests/wasi/clocks.wasm $NOW

@@ -1,0 +1,1 @@
+--dir "$SCRATCH::/scratch" build/tests/wasi/dirtree.wasm

@@ -1,0 +1,1 @@
+--dir "$SANDBOX::/sandbox" build/tests/wasi/escape.wasm "$OUTSIDE/secret.txt"

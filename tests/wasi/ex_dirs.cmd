@@ -1,0 +1,1 @@
+--dir "$SCRATCH::/play" build/examples/dirs.wasm /play

@@ -1,0 +1,1 @@
+build/examples/getrandom.wasm 100

@@ -1,0 +1,1 @@
+--trace-wasi build/examples/hello.wasm

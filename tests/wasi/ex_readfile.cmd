@@ -1,0 +1,1 @@
+--dir "$SANDBOX::/data" build/examples/readfile.wasm /data/inside.txt /data/sub/nested.txt

@@ -1,0 +1,1 @@
+--dir "$SANDBOX::/data" build/examples/readfile.wasm /data/host_dir/secret.txt

@@ -1,0 +1,1 @@
+--dir "$SANDBOX" --dir "$SANDBOX/sub::/nested" build/examples/readfile.wasm "$SANDBOX/inside.txt" /nested/nested.txt

@@ -1,0 +1,1 @@
+build/tests/wasi/exitcode.wasm return 0

@@ -1,0 +1,1 @@
+--dir "$SCRATCH::/scratch" build/tests/wasi/files.wasm

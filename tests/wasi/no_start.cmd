@@ -1,0 +1,1 @@
+build/tests/wasi/no_start.wasm

@@ -1,0 +1,1 @@
+--env OOB=1 --dir "$SCRATCH::/scratch" build/tests/wasi/oob.wasm

@@ -1,0 +1,1 @@
+--tcplisten 127.0.0.1:$PORT --env OOB=1 --dir "$SCRATCH::/scratch" build/tests/wasi/oob.wasm

@@ -1,0 +1,1 @@
+--dir "$SANDBOX::/sandbox" build/tests/wasi/race.wasm 1500

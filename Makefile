@@ -48,6 +48,9 @@ help:
 	@echo "make test       every test suite (unit, ASan+UBSan, valgrind, freestanding, ...)"
 	@echo "make unit       the Criterion unit tests only (VARIANT=release|asan|tsan)"
 	@echo "make freestanding  compile the portable code for bare riscv64"
+	@echo "make metal      build/metal/k23.elf: the same objects on riscv64 (QEMU virt, OpenSBI)"
+	@echo "make qemu       boot it (QEMU_SMP=4, QEMU_APPEND=\"paging=sv48\"); qemu-gdb: wait for gdb"
+	@echo "make metal-test the metal suite of make test"
 	@echo "make bench      every benchmark, one 'bench: NAME VALUE UNIT' line per figure"
 	@echo "make spec       the WebAssembly spec suite (core/, simd/) under ASan+UBSan"
 	@echo "                (make spec-run VARIANT=release: without; SPEC_FLAGS=-v: every failure)"
@@ -138,7 +141,7 @@ wasi-apps: deps $(EXAMPLES) $(WASI_TESTS) $(WASI_HOSTTOOL) k23sim
 # but the platform (hal_*) and the four memory builtins.
 FS_BUILD := build/freestanding
 FS_CC    := $(CROSS_RV)gcc
-FS_FLAGS := -std=gnu11 $(WARN) -O2 -ffreestanding -nostdlib -nostdinc \
+FS_FLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -nostdlib -nostdinc -fno-omit-frame-pointer \
 	    -isystem $(shell $(FS_CC) -print-file-name=include 2>/dev/null) \
 	    -mcmodel=medany -march=rv64gc -mabi=lp64d -I.
 FS_OBJS  := $(patsubst %,$(FS_BUILD)/%.o,$(PORTABLE_C) $(foreach d,$(PORTABLE_DIRS),$(wildcard $(d)/*_riscv64.S)))
@@ -157,6 +160,92 @@ freestanding: deps $(FS_OBJS)
 	      grep -Ev '^(hal_[a-z0-9_]+|memcpy|memset|memmove|memcmp)$$'); \
 	if [ -n "$$bad" ]; then echo "freestanding: undefined symbols outside the platform interface:"; echo "$$bad"; exit 1; fi
 	@echo "freestanding: $(words $(FS_OBJS)) objects in $(PORTABLE_DIRS) build for bare riscv64"
+
+# -- Metal: riscv64 under qemu-system -----------------------------------
+# build/metal/k23.elf is the freestanding objects above (FS_OBJS, the
+# same files `make freestanding` checks) plus the platform in
+# metal/riscv64/ and one program object: metal/riscv64/main.c (boot and
+# self-check) or, for build/metal/k23-test.elf, tests/metal/main.c (the
+# kernel tests that run on metal).  Linked twice: the second link adds
+# the symbol table for backtraces, generated from the first, at the end
+# of the image, and the recipe checks that nothing else moved.
+METAL_BUILD   := build/metal
+METAL_DIR     := metal/riscv64
+METAL_OBJS    := $(patsubst %,$(METAL_BUILD)/%.o,$(filter-out $(METAL_DIR)/main.c,\
+		 $(wildcard $(METAL_DIR)/*.c)) $(METAL_DIR)/entry.S)
+METAL_ELF     := $(METAL_BUILD)/k23.elf
+METAL_TEST_ELF := $(METAL_BUILD)/k23-test.elf
+METAL_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(METAL_DIR)/kernel.ld -Wl,--build-id=none
+QEMU_RV       := qemu-system-riscv64
+QEMU_FLAGS    := -machine virt -m 512M -nographic -bios default
+QEMU_SMP      ?= 4
+QEMU_APPEND   ?=
+
+.PHONY: metal metal-test qemu qemu-gdb
+
+$(METAL_BUILD)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(FS_CC) $(FS_FLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(METAL_BUILD)/$(METAL_DIR)/string.c.o: private FS_FLAGS += -fno-builtin
+
+$(METAL_BUILD)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(FS_CC) $(FS_FLAGS) $(DEPFLAGS) -c $< -o $@
+
+# $(call metal_link,OUTPUT,PROGRAM_OBJECTS)
+define metal_link
+	@$(METAL_DIR)/ksyms.sh >$(1).ksyms0.S
+	@$(FS_CC) -c -o $(1).ksyms0.o $(1).ksyms0.S
+	$(FS_CC) $(METAL_LDFLAGS) -o $(1).pass1 $(FS_OBJS) $(METAL_OBJS) $(2) $(1).ksyms0.o -lgcc
+	@$(METAL_DIR)/ksyms.sh $(CROSS_RV)nm $(1).pass1 >$(1).ksyms.S
+	@$(FS_CC) -c -o $(1).ksyms.o $(1).ksyms.S
+	$(FS_CC) $(METAL_LDFLAGS) -o $(1) $(FS_OBJS) $(METAL_OBJS) $(2) $(1).ksyms.o -lgcc
+	@$(CROSS_RV)nm -n $(1).pass1 | grep -Ev " (metal_ksyms|_kernel_end)" >$(1).syms1; \
+	 $(CROSS_RV)nm -n $(1) | grep -Ev " (metal_ksyms|_kernel_end)" >$(1).syms2; \
+	 cmp -s $(1).syms1 $(1).syms2 || { echo "metal: symbols moved between the links"; exit 1; }
+endef
+
+$(METAL_ELF): $(FS_OBJS) $(METAL_OBJS) $(METAL_BUILD)/$(METAL_DIR)/main.c.o \
+	      $(METAL_DIR)/kernel.ld $(METAL_DIR)/ksyms.sh
+	$(call metal_link,$@,$(METAL_BUILD)/$(METAL_DIR)/main.c.o)
+
+METAL_TEST_OBJS := $(patsubst %,$(METAL_BUILD)/%.o,tests/metal/main.c tests/metal/mm_cases.c \
+		   tests/metal/bench.c tests/cross/sched_cases.c)
+
+$(METAL_TEST_ELF): $(FS_OBJS) $(METAL_OBJS) $(METAL_TEST_OBJS) \
+		   $(METAL_DIR)/kernel.ld $(METAL_DIR)/ksyms.sh
+	$(call metal_link,$@,$(METAL_TEST_OBJS))
+
+# The host tool of the device-tree tests: corrupts a blob, and fuzzes the
+# metal reader (built for the host here) with ASan and UBSan.
+METAL_DTB_TOOL := $(METAL_BUILD)/dtb_tool
+
+$(METAL_DTB_TOOL): tests/metal/dtb_tool.c $(METAL_DIR)/fdt.c $(METAL_DIR)/fdt.h kernel/klib.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-I. -o $@ tests/metal/dtb_tool.c $(METAL_DIR)/fdt.c kernel/klib.c
+
+metal: deps $(METAL_ELF) $(METAL_TEST_ELF) $(METAL_DTB_TOOL)
+
+# bench/bench_metal.c boots both images.
+bench: $(METAL_ELF) $(METAL_TEST_ELF)
+
+# The metal suite of `make test` (tests/metal/run.sh).
+metal-test: metal
+	@tests/metal/run.sh
+
+# Boot it as ./k23sim boots: banner and self-check; QEMU's exit code is
+# the kernel's status (QEMU_SMP=1..8, QEMU_APPEND="paging=sv48 log=debug").
+qemu: metal
+	$(QEMU_RV) $(QEMU_FLAGS) -smp $(QEMU_SMP) -kernel $(METAL_ELF) -append "$(QEMU_APPEND)"
+
+# The same, stopped at the first instruction, gdb waiting on port 1234.
+qemu-gdb: metal
+	@echo "qemu-gdb: in another terminal: gdb-multiarch $(METAL_ELF) -ex 'target remote :1234'"
+	$(QEMU_RV) $(QEMU_FLAGS) -smp $(QEMU_SMP) -kernel $(METAL_ELF) -append "$(QEMU_APPEND)" -s -S
+
+-include $(METAL_OBJS:.o=.d) $(METAL_TEST_OBJS:.o=.d)
 
 # -- Spec suite ----------------------------------------------------------
 # `make spec` converts the WebAssembly spec tests of core/ and simd/ in

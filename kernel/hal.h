@@ -59,7 +59,8 @@ void hal_hart_set_local(void *p);
 
 /*
  * Start a stopped hart at kernel_hart_entry(hartid, opaque), like SBI
- * hart_start.  Returns 0, or -K_EINVAL for a bad or already started hart.
+ * hart_start.  Returns 0, or -K_EINVAL for a bad or already started hart
+ * (-K_ENOMEM if the platform found no memory for what the hart needs).
  */
 int hal_hart_start(unsigned hartid, uintptr_t opaque);
 
@@ -155,8 +156,9 @@ void kernel_trap(struct trap_frame *tf);
 /*
  * Register an address space with the MMU: root table, satp MODE and ASID.
  * *window receives the address at which the kernel sees guest virtual
- * address 0 of this space (hosted: vm_sim's host window; metal: 0, the
- * space being reached through satp).  Returns 0 or -K_ENOMEM/-K_EINVAL.
+ * address 0 of this space, whichever space satp selects (hosted: vm_sim's
+ * host window; metal: a slot of the kernel's upper half whose root entries
+ * mirror the space's).  Returns 0 or -K_ENOMEM/-K_EINVAL.
  */
 int hal_mmu_attach(uint16_t asid, paddr_t root, unsigned mode, uintptr_t *window);
 void hal_mmu_detach(uint16_t asid);

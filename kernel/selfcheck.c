@@ -71,14 +71,20 @@ static void tick_once(void *arg)
 	hal_irqstate_t s;
 
 	(void)arg;
+	/* Look before each wait, with interrupts off from before the timer
+	 * is armed: the interrupt may come before the first wait (the arming
+	 * itself can take longer than 1 ms on a loaded emulator), and
+	 * hal_idle() never sleeps through one already pending. */
+	s = hal_irq_save();
 	trap_counts(hart, &before);
 	hal_timer_set(hal_time_mono_ns() + 1000000);
-	do {
-		s = hal_irq_save();
-		hal_idle();
-		hal_irq_restore(s);
+	for (;;) {
 		trap_counts(hart, &now);
-	} while (now.timer == before.timer && hal_time_mono_ns() < give_up);
+		if (now.timer != before.timer || hal_time_mono_ns() >= give_up)
+			break;
+		hal_idle();
+	}
+	hal_irq_restore(s);
 	if (now.timer > before.timer)
 		atomic_fetch_add(&harts_ticked, 1);
 }

@@ -61,6 +61,8 @@ suite_criterion() {
 }
 
 suite_cmd freestanding $MAKE -s freestanding
+# The same objects booted on riscv64 in qemu-system (tests/metal/run.sh).
+suite_cmd metal $MAKE -s metal-test
 suite_criterion release
 suite_criterion asan
 # The scheduler's stress scenarios under ThreadSanitizer: a plain program,

@@ -148,11 +148,11 @@ FS_OBJS  := $(patsubst %,$(FS_BUILD)/%.o,$(PORTABLE_C) $(foreach d,$(PORTABLE_DI
 
 $(FS_BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(FS_CC) $(FS_FLAGS) -c $< -o $@
+	$(FS_CC) $(FS_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(FS_BUILD)/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(FS_CC) $(FS_FLAGS) -c $< -o $@
+	$(FS_CC) $(FS_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 freestanding: deps $(FS_OBJS)
 	@$(CROSS_RV)ld -r -o $(FS_BUILD)/portable.o $(FS_OBJS)
@@ -245,7 +245,7 @@ qemu-gdb: metal
 	@echo "qemu-gdb: in another terminal: gdb-multiarch $(METAL_ELF) -ex 'target remote :1234'"
 	$(QEMU_RV) $(QEMU_FLAGS) -smp $(QEMU_SMP) -kernel $(METAL_ELF) -append "$(QEMU_APPEND)" -s -S
 
--include $(METAL_OBJS:.o=.d) $(METAL_TEST_OBJS:.o=.d)
+-include $(FS_OBJS:.o=.d) $(METAL_OBJS:.o=.d) $(METAL_TEST_OBJS:.o=.d)
 
 # -- Spec suite ----------------------------------------------------------
 # `make spec` converts the WebAssembly spec tests of core/ and simd/ in

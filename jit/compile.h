@@ -124,6 +124,10 @@ struct jit_cc {
 	uint8_t nsaved;
 	uint8_t saved_reg[2 * JIT_WASM_HOT_LOCALS];
 	int32_t saved_off[2 * JIT_WASM_HOT_LOCALS];
+	/* Their saving [1] and restoring [0] as machine code, encoded at the
+	 * function's first call and copied at every other (compile speed). */
+	uint8_t saved_code[2][2 * JIT_WASM_HOT_LOCALS * 10];	/* 10: the longest move */
+	uint8_t saved_len[2];		/* 0: not encoded yet */
 	uint64_t home_regs;		/* every register holding a local */
 
 	/*

@@ -452,6 +452,7 @@ static void place_args(struct jit_cc *c, struct argmove *m, uint32_t n)
 static void assign_homes(struct jit_cc *c)
 {
 	c->nsaved = 0;
+	c->saved_len[0] = c->saved_len[1] = 0;
 	c->home_regs = 0;
 	for (uint32_t i = 0; i < c->nlocals; i++)
 		c->local_home[i] = (struct jit_opnd){ .kind = JIT_OPND_FRAME };
@@ -471,18 +472,32 @@ static void assign_homes(struct jit_cc *c)
 /* Save the homes calls clobber to their slots, or load them back. */
 static void homes_around_call(struct jit_cc *c, bool save)
 {
-	for (unsigned k = 0; k < c->nsaved; k++) {
-		struct x64_mem m = frame(c->saved_off[k]);
-		uint8_t r = c->saved_reg[k];
+	uint8_t *code = c->saved_code[save];
 
-		if (r < JIT_FPR && save)
-			x64_store(B(c), X64_QWORD, m, gpr(r));
-		else if (r < JIT_FPR)
-			x64_load(B(c), X64_QWORD, false, true, gpr(r), m);
-		else if (save)
-			x64_sse_store(B(c), true, m, xmm(r));
-		else
-			x64_sse_rm(B(c), X64_MOVSD, xmm(r), m);
+	if (!c->nsaved)
+		return;
+	if (!c->saved_len[save]) {
+		struct jit_buf b;
+
+		jit_buf_init(&b, code, sizeof(c->saved_code[save]));
+		for (unsigned k = 0; k < c->nsaved; k++) {
+			struct x64_mem m = frame(c->saved_off[k]);
+			uint8_t r = c->saved_reg[k];
+
+			if (r < JIT_FPR && save)
+				x64_store(&b, X64_QWORD, m, gpr(r));
+			else if (r < JIT_FPR)
+				x64_load(&b, X64_QWORD, false, true, gpr(r), m);
+			else if (save)
+				x64_sse_store(&b, true, m, xmm(r));
+			else
+				x64_sse_rm(&b, X64_MOVSD, xmm(r), m);
+		}
+		c->saved_len[save] = (uint8_t)jit_buf_pos(&b);
+	}
+	if (jit_buf_room(B(c), c->saved_len[save])) {
+		kmemcpy(B(c)->p, code, c->saved_len[save]);
+		B(c)->p += c->saved_len[save];
 	}
 }
 

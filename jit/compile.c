@@ -94,6 +94,7 @@ static bool grow(struct jit_cc *c, void **buf, uint32_t *cap, uint32_t need,
 		ncap *= 2;
 	if (!(n = kmalloc(elem * ncap))) {
 		c->oom = true;
+		c->buf.overflow = true;	/* stops the walk (compile_code) */
 		return false;
 	}
 	if (*buf)
@@ -610,8 +611,10 @@ static void read_blocktype(struct jit_cc *c, const uint8_t **p,
 		(*p)++;
 		f->results = &single[b];
 		f->nresults = 1;
-		if (b == JIT_V128)
+		if (b == JIT_V128) {
 			c->unsupported = JIT_OP_V128_CONST;
+			c->buf.overflow = true;	/* stops the walk */
+		}
 	} else {
 		const struct jit_wasm_functype *ft = &c->m->types[get_s64(p)];
 
@@ -744,6 +747,7 @@ static void op_br_table(struct jit_cc *c, struct fstate *st)
 	/* One stub per distinct label (moves, jump), shared by its entries. */
 	if (!(stub = kmalloc(sizeof(uint32_t) * st->nframes))) {
 		c->oom = true;
+		c->buf.overflow = true;	/* stops the walk */
 		return;
 	}
 	for (uint32_t i = 0; i < st->nframes; i++)
@@ -1262,7 +1266,9 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 
 		if (op == 0xfc || op == 0xfd)
 			op = (op == 0xfc ? 0x100u : 0x200u) + get_u32(&st->p);
-		if (unlikely(c->oom || c->buf.overflow || c->unsupported))
+		/* Running out of memory or meeting what cannot be compiled
+		 * also sets the buffer's flag: one test per instruction. */
+		if (unlikely(c->buf.overflow))
 			return false;
 		if (cur->unreachable) {
 			/* The decoder's reader skips it (the body is valid:

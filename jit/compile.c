@@ -589,6 +589,7 @@ static void pin_cond(struct jit_cc *c, struct cond *k)
 
 struct fstate {
 	uint32_t nframes;
+	struct jit_cframe *top;	/* frames[nframes - 1], kept for every instruction */
 	const uint8_t *p;
 	const uint8_t *end;	/* of the body */
 };
@@ -633,7 +634,7 @@ static struct jit_cframe *push_frame(struct jit_cc *c, struct fstate *st,
 	if (!grow(c, (void **)&c->s->frames, &c->s->frames_cap, st->nframes + 1,
 	    sizeof(struct jit_cframe)))
 		return NULL;
-	f = &c->s->frames[st->nframes++];
+	f = st->top = &c->s->frames[st->nframes++];
 	*f = (struct jit_cframe){ .kind = kind, .patches = NO_PATCH,
 				  .else_site = NO_PATCH };
 	return f;
@@ -686,7 +687,7 @@ static void op_br_if(struct jit_cc *c, struct fstate *st, struct cond *k)
 
 static void op_else(struct jit_cc *c, struct fstate *st)
 {
-	struct jit_cframe *f = frame_at(c, st->nframes, 0);
+	struct jit_cframe *f = st->top;
 
 	if (!f->unreachable) {
 		settle_results(c, f);
@@ -704,7 +705,7 @@ static void op_else(struct jit_cc *c, struct fstate *st)
 /* end of a block, loop or if; false at the function's end. */
 static bool op_end(struct jit_cc *c, struct fstate *st)
 {
-	struct jit_cframe *f = frame_at(c, st->nframes, 0);
+	struct jit_cframe *f = st->top;
 	bool merges = f->patches != NO_PATCH || f->else_site != NO_PATCH;
 	bool reachable = !f->unreachable || merges;
 
@@ -727,10 +728,10 @@ static bool op_end(struct jit_cc *c, struct fstate *st)
 		st->nframes--;
 		return false;
 	}
-	st->nframes--;
+	st->top = frame_at(c, --st->nframes, 0);
 	if (!reachable) {
 		/* Whatever follows, up to the parent's end, is dead. */
-		f = frame_at(c, st->nframes, 0);
+		f = st->top;
 		drop_to(c, f->height);
 		f->unreachable = true;
 	}
@@ -740,7 +741,7 @@ static bool op_end(struct jit_cc *c, struct fstate *st)
 static void op_br_table(struct jit_cc *c, struct fstate *st)
 {
 	uint32_t n = get_u32(&st->p), table, *stub;
-	struct jit_cframe *cur = frame_at(c, st->nframes, 0);
+	struct jit_cframe *cur = st->top;
 	struct jit_cval idx;
 	uint8_t r;
 
@@ -1261,7 +1262,7 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 
 	for (;;) {
 		unsigned op = *st->p++;
-		struct jit_cframe *cur = frame_at(c, st->nframes, 0);
+		struct jit_cframe *cur = st->top;
 		uint32_t x, y;
 
 		if (op == 0xfc || op == 0xfd)

@@ -82,14 +82,12 @@ struct jit_cframe {
 
 #define NO_PATCH UINT32_MAX
 
-static bool grow(struct jit_cc *c, void **buf, uint32_t *cap, uint32_t need,
-		 size_t elem)
+static bool grow_to(struct jit_cc *c, void **buf, uint32_t *cap, uint32_t need,
+		    size_t elem)
 {
 	uint32_t ncap = *cap ? *cap : 64;
 	void *n;
 
-	if (need <= *cap)
-		return true;
 	while (ncap < need)
 		ncap *= 2;
 	if (!(n = kmalloc(elem * ncap))) {
@@ -103,6 +101,13 @@ static bool grow(struct jit_cc *c, void **buf, uint32_t *cap, uint32_t need,
 	*buf = n;
 	*cap = ncap;
 	return true;
+}
+
+/* Room for need elements of elem bytes in *buf (scratch arrays, doubling). */
+static inline bool grow(struct jit_cc *c, void **buf, uint32_t *cap, uint32_t need,
+			size_t elem)
+{
+	return likely(need <= *cap) || grow_to(c, buf, cap, need, elem);
 }
 
 /* The stubs and relocations a function records, in the scratch arrays. */

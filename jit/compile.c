@@ -204,15 +204,19 @@ void jit_ra_free(struct jit_cc *c, uint8_t reg)
 	}
 }
 
-static bool reserve_vals(struct jit_cc *c, uint32_t n)
+static bool grow_vals(struct jit_cc *c, uint32_t n)
 {
-	if (likely(c->nvals + n <= c->s->vals_cap))
-		return true;
 	if (!grow(c, (void **)&c->s->vals, &c->s->vals_cap, c->nvals + n,
 	    sizeof(struct jit_cval)))
 		return false;
 	c->vals = c->s->vals;
 	return true;
+}
+
+/* Room for n more operands. */
+static inline bool reserve_vals(struct jit_cc *c, uint32_t n)
+{
+	return likely(c->nvals + n <= c->s->vals_cap) || grow_vals(c, n);
 }
 
 /*

@@ -63,6 +63,13 @@ static inline void jit_buf_put8(struct jit_buf *b, uint8_t v)
 /* Store the n low bytes of v at p, least significant first. */
 static inline void jit_buf_store_le(uint8_t *p, uint64_t v, unsigned n)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* One store: the host's own order is the one wanted. */
+	if (__builtin_constant_p(n)) {
+		__builtin_memcpy(p, &v, n);
+		return;
+	}
+#endif
 	for (unsigned i = 0; i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }

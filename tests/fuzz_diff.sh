@@ -1,0 +1,172 @@
+#!/bin/bash
+# tests/fuzz_diff.sh - differential fuzzing of the JIT against V8.
+#
+#	tests/fuzz_diff.sh -d build/release/tools/fuzz_diff [-t SECONDS] [-s FIRST-LAST]
+#			   [-j JOBS] [-o DIR] [-q]
+#
+# Each seed makes bytes (a deterministic stream, so that the seed alone
+# gives the module back), which binaryen's wasm-opt -ttf turns into a valid
+# module using only what the JIT executes (WebAssembly 2.0 without SIMD and
+# reference types: binaryen 108's reference types are the old proposal's,
+# with anyref, which no 2.0 engine accepts).  One seed in three is also
+# optimised by binaryen (-O1 or -O3), for code shaped like a compiler's.
+# The module runs under tests/fuzz_diff.c (k23sim) and tests/fuzz_diff.mjs
+# (V8, node), which print the same things; the outputs must be equal.
+#
+# A NaN's bits may differ between correct engines: results and logs print
+# "nan", but a NaN stored to memory changes the memory's hash.  So when the
+# outputs differ, the module is run again after binaryen's --denan (every
+# NaN made 0 at run time); if that agrees, the seed counts as skipped.  A
+# call stack exhausted on one side only is skipped too (depths differ).
+#
+# Without -s, seeds are random and the run lasts -t seconds (60); with -s,
+# exactly those seeds run.  Each disagreement is kept in DIR/SEED/ (the
+# bytes, the module, both outputs, their diff); the last line is
+# "fuzz-diff: N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+
+DRIVER=build/release/tools/fuzz_diff
+TIME=60
+SEEDS=""
+JOBS=1
+OUT=build/fuzz-diff
+QUIET=false
+TIMEOUT=30
+NODE="node --experimental-wasm-type-reflection --stack-size=900"
+FEATURES="--mvp-features --enable-sign-ext --enable-mutable-globals
+	  --enable-nontrapping-float-to-int --enable-bulk-memory --enable-multivalue"
+
+while getopts "d:t:s:j:o:q" opt; do
+	case $opt in
+	d) DRIVER=$OPTARG ;;
+	t) TIME=$OPTARG ;;
+	s) SEEDS=$OPTARG ;;
+	j) JOBS=$OPTARG ;;
+	o) OUT=$OPTARG ;;
+	q) QUIET=true ;;
+	*) sed -n '4,5p' "$0"; exit 2 ;;
+	esac
+done
+for tool in wasm-opt node; do
+	command -v $tool >/dev/null ||
+		{ echo "fuzz-diff: $tool not found (.ci/deps installs it)"; exit 1; }
+done
+[ -x "$DRIVER" ] || { echo "fuzz-diff: $DRIVER not built"; exit 1; }
+mkdir -p "$OUT"
+WORK=$(mktemp -d "$OUT/work.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# bytes SEED FILE: 1 to 40 KB of xorshift output from the seed.
+bytes() {
+	node -e '
+		const M = (1n << 64n) - 1n;
+		let x = (BigInt(process.argv[1]) * 0x9e3779b97f4a7c15n + 1n) & M;
+		const next = () => {
+			x ^= (x << 13n) & M; x ^= x >> 7n; x ^= (x << 17n) & M;
+			return x;
+		};
+		const n = 1024 + Number(next() % 40000n);
+		const b = Buffer.alloc(n);
+		for (let i = 0; i < n; i += 8)
+			b.writeBigUInt64LE(next(), Math.min(i, n - 8));
+		require("fs").writeFileSync(process.argv[2], b);' "$1" "$2"
+}
+
+# run_both WASM DIR: both outputs into DIR/jit.out and DIR/v8.out; the
+# k23sim side's exit status (124 on timeout) in DIR/jit.rc.
+run_both() {
+	timeout -k 5 $TIMEOUT "$DRIVER" "$1" >"$2/jit.out" 2>"$2/jit.err"
+	echo $? >"$2/jit.rc"
+	timeout -k 5 $TIMEOUT $NODE tests/fuzz_diff.mjs "$1" >"$2/v8.out" 2>"$2/v8.err"
+	echo $? >"$2/v8.rc"
+}
+
+# agree DIR: the outputs are the same and the JIT side ended well.
+agree() {
+	[ "$(cat "$1/jit.rc")" = 0 ] && cmp -s "$1/jit.out" "$1/v8.out"
+}
+
+# one SEED: prints "pass", "skip WHY" or "fail WHY".
+one() {
+	local seed=$1 d="$WORK/$1" opt=""
+	mkdir -p "$d"
+	case $((seed % 6)) in
+	1) opt=-O1 ;;
+	4) opt=-O3 ;;
+	esac
+	bytes "$seed" "$d/input.dat"
+	if ! wasm-opt -ttf "$d/input.dat" $FEATURES $opt -o "$d/module.wasm" 2>"$d/wasm-opt.err"; then
+		echo "skip wasm-opt failed"; rm -rf "$d"; return
+	fi
+	run_both "$d/module.wasm" "$d"
+	if agree "$d"; then
+		echo pass; rm -rf "$d"; return
+	fi
+	if [ "$(cat "$d/v8.rc")" != 0 ]; then
+		echo "skip V8 failed ($(cat "$d/v8.rc")): $(head -c 200 "$d/v8.err")"
+		rm -rf "$d"; return
+	fi
+	if grep -q 'call stack exhausted' "$d/jit.out" "$d/v8.out"; then
+		echo "skip call stack exhausted"; rm -rf "$d"; return
+	fi
+	if [ "$(cat "$d/jit.rc")" = 0 ] &&
+	   wasm-opt "$d/module.wasm" $FEATURES --denan -o "$d/denan.wasm" 2>/dev/null; then
+		mkdir -p "$d/denan"
+		run_both "$d/denan.wasm" "$d/denan"
+		if agree "$d/denan"; then
+			echo "skip NaN bits"; rm -rf "$d"; return
+		fi
+	fi
+	diff "$d/jit.out" "$d/v8.out" >"$d/diff"
+	echo "$seed" >"$d/seed"
+	rm -rf "${OUT:?}/$seed"
+	mv "$d" "$OUT/$seed"
+	echo "fail jit exit $(cat "$OUT/$seed/jit.rc"), first difference: $(sed -n 2p "$OUT/$seed/diff")"
+}
+
+PASS=0 FAIL=0 SKIP=0 RAN=0
+START=$(date +%s)
+if [ -n "$SEEDS" ]; then
+	seq_first=${SEEDS%-*} seq_last=${SEEDS#*-}
+	next_seed() {
+		[ "$seq_first" -le "$seq_last" ] || return 1
+		seed=$seq_first; seq_first=$((seq_first + 1))
+	}
+else
+	next_seed() {
+		[ $(($(date +%s) - START)) -lt "$TIME" ] || return 1
+		seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+	}
+fi
+
+# Run JOBS seeds at a time; each writes its verdict to WORK/SEED.verdict.
+count() {
+	local f v s
+	for f in "$WORK"/*.verdict; do
+		[ -e "$f" ] || continue
+		s=$(basename "$f" .verdict); v=$(cat "$f"); rm -f "$f"
+		RAN=$((RAN + 1))
+		case $v in
+		pass) PASS=$((PASS + 1)) ;;
+		skip*) SKIP=$((SKIP + 1)); $QUIET || echo "fuzz-diff: seed $s: $v" ;;
+		*) FAIL=$((FAIL + 1)); echo "fuzz-diff: seed $s: $v (kept in $OUT/$s/)" ;;
+		esac
+	done
+}
+
+running=0
+while next_seed; do
+	( one "$seed" >"$WORK/$seed.verdict.tmp"; mv "$WORK/$seed.verdict.tmp" "$WORK/$seed.verdict" ) &
+	running=$((running + 1))
+	if [ $running -ge "$JOBS" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	count
+done
+wait
+count
+echo "fuzz-diff: $RAN modules in $(($(date +%s) - START)) s"
+echo "fuzz-diff: $PASS passed, $FAIL failed, $SKIP skipped"
+[ $FAIL = 0 ]

@@ -8,7 +8,14 @@
  *
  * The module (from binaryen's translate-to-fuzz) may import the functions
  * log-i32, log-i64, log-f32 and log-f64 of "fuzzing-support", which print
- * their argument; any other import makes it "skip".  Each exported
+ * their argument, call-export (i32 index, i32 flags), which calls the
+ * index-th exported function as below and passes its trap on, and
+ * call-export-catch (i32 index) -> i32, which says 1 if that call trapped
+ * and 0 if not (an index past the exported functions traps "unreachable"),
+ * call-ref (funcref, i32 flags) and call-ref-catch (funcref) -> i32, the
+ * same with a function reference (null traps "unreachable"), and sleep (i32 ms, i32 id) -> i32, which returns id at once; and globals
+ * of any name, which are zero (null).  Any other import makes
+ * it "skip".  Each exported
  * function is called in export order with zero arguments (null for
  * references), after a call of the export "hangLimitInitializer" when the
  * module has one (binaryen's counter that ends loops and recursions), and
@@ -141,11 +148,106 @@ static void log_f64(void *ctx, struct jit_instance *caller, double a)
 	printf("\n");
 }
 
-/* Define the logging imports; 0 or a -K_*. */
-static int define_imports(struct jit_store *s)
+/* The index-th exported function, or NULL (also while instantiating). */
+static struct jit_func *export_func(struct run *r, uint32_t index)
+{
+	struct jit_extern ext;
+
+	for (uint32_t i = 0; r->inst && i < r->wm->nexports; i++) {
+		const struct jit_wasm_export *e = &r->wm->exports[i];
+
+		if (e->kind != JIT_EXTERN_FUNC || index--)
+			continue;
+		if (jit_instance_export_n(r->inst, e->name.ptr, e->name.len, &ext) < 0)
+			return NULL;
+		return ext.func;
+	}
+	return NULL;
+}
+
+/* Call f with zero arguments: its trap, or NONE. */
+static enum jit_trap call_zero(struct jit_func *f, struct jit_instance *caller)
+{
+	struct jit_value args[256], results[256];
+	struct jit_trap_info trap;
+	struct jit_sig sig;
+
+	if (!f)
+		return JIT_TRAP_UNREACHABLE;
+	sig = jit_func_sig(f);
+	if (sig.nparams > 256 || sig.nresults > 256)
+		return JIT_TRAP_UNREACHABLE;
+	for (uint32_t i = 0; i < sig.nparams; i++)
+		args[i] = (struct jit_value){ .type = sig.params[i], .bits = 0 };
+	if (jit_call(f, args, sig.nparams, results, sig.nresults, &trap) == -K_EFAULT)
+		return trap.code;
+	return JIT_TRAP_NONE;
+}
+
+/* The nested calls print where they begin and how they end, so that a
+ * difference shows where it arose. */
+static void call_export(void *ctx, struct jit_instance *caller, uint32_t index,
+			uint32_t flags)
+{
+	enum jit_trap code;
+
+	printf("call-export %u\n", index);
+	code = call_zero(export_func(ctx, index), caller);
+	printf("call-export %u: %s\n", index, trap_class(code));
+	if (code != JIT_TRAP_NONE)
+		jit_host_trap(caller, code, 0);
+}
+
+static uint32_t call_export_catch(void *ctx, struct jit_instance *caller, uint32_t index)
+{
+	enum jit_trap code;
+
+	printf("call-export-catch %u\n", index);
+	code = call_zero(export_func(ctx, index), caller);
+	printf("call-export-catch %u: %s\n", index, trap_class(code));
+	return code != JIT_TRAP_NONE;
+}
+
+static void call_ref(void *ctx, struct jit_instance *caller, struct jit_func *f,
+		     uint32_t flags)
+{
+	enum jit_trap code;
+
+	printf("call-ref\n");
+	code = call_zero(f, caller);
+	printf("call-ref: %s\n", trap_class(code));
+	if (code != JIT_TRAP_NONE)
+		jit_host_trap(caller, code, 0);
+}
+
+static uint32_t call_ref_catch(void *ctx, struct jit_instance *caller, struct jit_func *f)
+{
+	enum jit_trap code;
+
+	printf("call-ref-catch\n");
+	code = call_zero(f, caller);
+	printf("call-ref-catch: %s\n", trap_class(code));
+	return code != JIT_TRAP_NONE;
+}
+
+static uint32_t sleep_(void *ctx, struct jit_instance *caller, uint32_t ms, uint32_t id)
+{
+	return id;
+}
+
+/* Define the host functions; 0 or a -K_*. */
+static int define_imports(struct jit_store *s, struct run *r)
 {
 	static const uint8_t i32[] = { JIT_I32 }, i64[] = { JIT_I64 },
-		f32[] = { JIT_F32 }, f64[] = { JIT_F64 };
+		f32[] = { JIT_F32 }, f64[] = { JIT_F64 }, i32x2[] = { JIT_I32, JIT_I32 },
+		ref_i32[] = { JIT_FUNCREF, JIT_I32 };
+	static const struct { const char *name; void *fn; struct jit_sig sig; } calls[] = {
+		{ "call-export", (void *)call_export, { i32x2, NULL, 2, 0 } },
+		{ "call-export-catch", (void *)call_export_catch, { i32x2, i32, 1, 1 } },
+		{ "call-ref", (void *)call_ref, { ref_i32, NULL, 2, 0 } },
+		{ "call-ref-catch", (void *)call_ref_catch, { ref_i32, i32, 1, 1 } },
+		{ "sleep", (void *)sleep_, { i32x2, i32, 2, 1 } },
+	};
 	static const struct { const char *name; void *fn; const uint8_t *param; } logs[] = {
 		{ "log-i32", (void *)log_i32, i32 },
 		{ "log-i64", (void *)log_i64, i64 },
@@ -162,6 +264,28 @@ static int define_imports(struct jit_store *s)
 		    (rc = jit_store_define(s, "fuzzing-support", logs[i].name, ext)) < 0)
 			return rc;
 	}
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		if ((rc = jit_func_new_host(s, &calls[i].sig, calls[i].fn, r, &ext.func)) < 0 ||
+		    (rc = jit_store_define(s, "fuzzing-support", calls[i].name, ext)) < 0)
+			return rc;
+	}
+	/* Imported globals: zero, of the type and mutability asked for. */
+	ext.kind = JIT_EXTERN_GLOBAL;
+	for (uint32_t i = 0; i < r->wm->nimports; i++) {
+		const struct jit_wasm_import *im = &r->wm->imports[i];
+		const struct jit_wasm_global *g = &r->wm->globals[im->index];
+		char mod[256], name[256];
+
+		if (im->kind != JIT_EXTERN_GLOBAL)
+			continue;
+		snprintf(mod, sizeof(mod), "%.*s", (int)im->module.len, (const char *)im->module.ptr);
+		snprintf(name, sizeof(name), "%.*s", (int)im->name.len, (const char *)im->name.ptr);
+		if ((rc = jit_global_new(s, g->type, g->mut, (struct jit_value){ g->type, 0 },
+					 &ext.global)) < 0)
+			return rc;
+		if ((rc = jit_store_define(s, mod, name, ext)) < 0 && rc != -K_EEXIST)
+			return rc;
+	}
 	return 0;
 }
 
@@ -172,9 +296,16 @@ static bool name_is(const struct jit_wasm_name *n, const char *s)
 
 static bool import_supported(const struct jit_wasm_import *im)
 {
+	if (im->kind == JIT_EXTERN_GLOBAL)
+		return im->module.len < 256 && im->name.len < 256 &&
+		       !memchr(im->module.ptr, 0, im->module.len) &&
+		       !memchr(im->name.ptr, 0, im->name.len);
 	return im->kind == JIT_EXTERN_FUNC && name_is(&im->module, "fuzzing-support") &&
 	       (name_is(&im->name, "log-i32") || name_is(&im->name, "log-i64") ||
-		name_is(&im->name, "log-f32") || name_is(&im->name, "log-f64"));
+		name_is(&im->name, "log-f32") || name_is(&im->name, "log-f64") ||
+		name_is(&im->name, "call-export") || name_is(&im->name, "call-export-catch") ||
+		name_is(&im->name, "call-ref") || name_is(&im->name, "call-ref-catch") ||
+		name_is(&im->name, "sleep"));
 }
 
 /* FNV-1a, 32 bits: tests/fuzz_diff.mjs computes the same. */
@@ -299,7 +430,7 @@ static intptr_t runner(void *arg)
 			goto out;
 		}
 	}
-	if ((rc = jit_store_create(&store)) < 0 || (rc = define_imports(store)) < 0) {
+	if ((rc = jit_store_create(&store)) < 0 || (rc = define_imports(store, r)) < 0) {
 		printf("store: %s\n", kerr_str(rc));
 		goto out;
 	}

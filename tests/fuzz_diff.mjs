@@ -85,6 +85,45 @@ const logs = {
 	'log-f64': (x) => print(`log f64 ${f64text(x)}`),
 };
 
+// call-export, call-ref and their -catch forms (see tests/fuzz_diff.c).
+let funcExports = null;
+
+function callZero(f) {
+	if (f === null || f === undefined)
+		throw new WebAssembly.RuntimeError('unreachable');
+	f(...WebAssembly.Function.type(f).parameters.map(zero));
+}
+
+// Call f as the import called what; its trap (or null) after printing it.
+function traced(what, f) {
+	print(what);
+	try {
+		callZero(f);
+		print(`${what}: no trap`);
+		return null;
+	} catch (e) {
+		print(`${what}: ${trapText(e)}`);
+		return e;
+	}
+}
+
+const exported = (index) => funcExports?.[index >>> 0];
+logs['call-export'] = (index, flags) => {
+	const e = traced(`call-export ${index >>> 0}`, exported(index));
+	if (e)
+		throw e;
+};
+logs['call-export-catch'] = (index) =>
+	traced(`call-export-catch ${index >>> 0}`, exported(index)) ? 1 : 0;
+logs['call-ref'] = (f, flags) => {
+	const e = traced('call-ref', f);
+	if (e)
+		throw e;
+};
+logs['call-ref-catch'] = (f) => traced('call-ref-catch', f) ? 1 : 0;
+
+logs.sleep = (ms, id) => id;
+
 function run(bytes) {
 	let mod, inst;
 	try {
@@ -94,15 +133,21 @@ function run(bytes) {
 		console.error(`fuzz_diff.mjs: ${e.message}`);
 		return;
 	}
+	const imports = { 'fuzzing-support': logs };
 	for (const im of WebAssembly.Module.imports(mod)) {
-		if (im.kind !== 'function' || im.module !== 'fuzzing-support' || !(im.name in logs)) {
+		if (im.kind === 'global') {
+			imports[im.module] ??= {};
+			imports[im.module][im.name] = new WebAssembly.Global(im.type,
+									      zero(im.type.value));
+		} else if (im.kind !== 'function' || im.module !== 'fuzzing-support' ||
+			   !(im.name in logs)) {
 			print(`skip: import ${im.module}.${im.name}`);
 			return;
 		}
 	}
 	print('valid');
 	try {
-		inst = new WebAssembly.Instance(mod, { 'fuzzing-support': logs });
+		inst = new WebAssembly.Instance(mod, imports);
 	} catch (e) {
 		print(`instantiate: trap: ${trapText(e)}`);
 		return;
@@ -110,6 +155,8 @@ function run(bytes) {
 	const exports = WebAssembly.Module.exports(mod);
 	const ex = inst.exports;
 	const hang = ex.hangLimitInitializer;
+
+	funcExports = exports.filter((e) => e.kind === 'function').map((e) => ex[e.name]);
 
 	const state = () => {
 		for (const e of exports) {

@@ -2,7 +2,10 @@
 # tests/fuzz_diff.sh - differential fuzzing of the JIT against V8.
 #
 #	tests/fuzz_diff.sh -d build/release/tools/fuzz_diff [-t SECONDS] [-s FIRST-LAST]
-#			   [-j JOBS] [-o DIR] [-g WASM_OPT] [-q]
+#			   [-j JOBS] [-o DIR] [-g WASM_OPT] [-G] [-q]
+#
+# -G: the modules come from tests/fuzz_gen.mjs (through wabt's wat2wasm)
+# instead of binaryen; see there what they aim at.
 #
 # Each seed makes bytes (a deterministic stream, so that the seed alone
 # gives the module back), which binaryen's wasm-opt -ttf (-g: which one;
@@ -41,8 +44,9 @@ FEATURES="--mvp-features --enable-sign-ext --enable-mutable-globals
 	  --enable-nontrapping-float-to-int --enable-bulk-memory --enable-multivalue"
 
 WASM_OPT=wasm-opt
+GEN=false
 
-while getopts "d:t:s:j:o:g:q" opt; do
+while getopts "d:t:s:j:o:g:Gq" opt; do
 	case $opt in
 	d) DRIVER=$OPTARG ;;
 	t) TIME=$OPTARG ;;
@@ -50,6 +54,7 @@ while getopts "d:t:s:j:o:g:q" opt; do
 	j) JOBS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	g) WASM_OPT=$OPTARG ;;
+	G) GEN=true ;;
 	q) QUIET=true ;;
 	*) sed -n '4,5p' "$0"; exit 2 ;;
 	esac
@@ -108,9 +113,19 @@ one() {
 	1) opt=-O1 ;;
 	4) opt=-O3 ;;
 	esac
-	bytes "$seed" "$d/input.dat"
-	if ! "$WASM_OPT" -ttf "$d/input.dat" $FEATURES $opt -o "$d/module.wasm" 2>"$d/wasm-opt.err"; then
-		echo "skip wasm-opt failed"; rm -rf "$d"; return
+	if $GEN; then
+		if ! node tests/fuzz_gen.mjs "$seed" >"$d/module.wat" ||
+		   ! wat2wasm "$d/module.wat" -o "$d/module.wasm" 2>"$d/wat2wasm.err"; then
+			# A generator bug: kept, but not the JIT's failure.
+			rm -rf "${OUT:?}/$seed"; mv "$d" "$OUT/$seed"
+			echo "skip generator failed"; return
+		fi
+	else
+		bytes "$seed" "$d/input.dat"
+		if ! "$WASM_OPT" -ttf "$d/input.dat" $FEATURES $opt -o "$d/module.wasm" \
+		     2>"$d/wasm-opt.err"; then
+			echo "skip wasm-opt failed"; rm -rf "$d"; return
+		fi
 	fi
 	run_both "$d/module.wasm" "$d"
 	if agree "$d"; then
@@ -174,7 +189,7 @@ count() {
 }
 
 summary() {
-	echo "fuzz-diff: $RAN modules from binaryen $BINARYEN in $(($(date +%s) - START)) s"
+	echo "fuzz-diff: $RAN modules from $($GEN && echo fuzz_gen.mjs || echo "binaryen $BINARYEN") in $(($(date +%s) - START)) s"
 	echo "fuzz-diff: $PASS passed, $FAIL failed, $SKIP skipped"
 }
 # Stopped early: what ran until then.

@@ -318,9 +318,32 @@ static uint32_t hash(const uint8_t *p, uint64_t n)
 	return h;
 }
 
+/*
+ * With FUZZ_DIFF_DUMP=PREFIX in the environment, memory i's bytes after
+ * call n are written to PREFIX.n.i too, for tests/fuzz_diff.mjs --nan-only
+ * to compare.
+ */
+static void dump(const uint8_t *data, uint64_t size, unsigned n, uint32_t i)
+{
+	const char *prefix = getenv("FUZZ_DIFF_DUMP");
+	char path[4096];
+	FILE *f;
+
+	if (!prefix)
+		return;
+	snprintf(path, sizeof(path), "%s.%u.%u", prefix, n, i);
+	if (!(f = fopen(path, "wb")) || fwrite(data, 1, size, f) != size)
+		perror(path);
+	if (f)
+		fclose(f);
+}
+
 /* Every exported memory and global, as they are now. */
 static void print_state(struct run *r)
 {
+	static unsigned calls;
+
+	calls++;
 	for (uint32_t i = 0; i < r->wm->nexports; i++) {
 		const struct jit_wasm_export *e = &r->wm->exports[i];
 		struct jit_extern ext;
@@ -337,6 +360,7 @@ static void print_state(struct run *r)
 			data = jit_memory_data(ext.memory, &size);
 			printf("pages %llu hash %08x\n", (unsigned long long)(size >> 16),
 			       hash(data, size));
+			dump(data, size, calls, i);
 		} else {
 			struct jit_value v = jit_global_get(ext.global);
 

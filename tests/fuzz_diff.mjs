@@ -158,15 +158,19 @@ function run(bytes) {
 
 	funcExports = exports.filter((e) => e.kind === 'function').map((e) => ex[e.name]);
 
+	let calls = 0;
 	const state = () => {
-		for (const e of exports) {
+		calls++;
+		exports.forEach((e, i) => {
 			if (e.kind === 'memory') {
 				const b = new Uint8Array(ex[e.name].buffer);
 				print(`memory ${e.name} pages ${b.length >>> 16} hash ${hash(b)}`);
+				if (process.env.FUZZ_DIFF_DUMP)
+					fs.writeFileSync(`${process.env.FUZZ_DIFF_DUMP}.${calls}.${i}`, b);
 			} else if (e.kind === 'global') {
 				print(`global ${e.name} ${value(e.type.value, ex[e.name].value)}`);
 			}
-		}
+		});
 	};
 
 	for (const e of exports) {

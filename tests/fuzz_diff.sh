@@ -22,7 +22,9 @@
 # A NaN's bits may differ between correct engines: results and logs print
 # "nan", but a NaN stored to memory changes the memory's hash.  So when the
 # outputs differ, the module is run again after binaryen's --denan (every
-# NaN made 0 at run time); if that agrees, the seed counts as skipped.  A
+# NaN made 0 at run time; fuzz_gen.mjs --denan for -G); if that agrees, the
+# seed counts as skipped.  (FUZZ_DIFF_DUMP=PREFIX makes both drivers write
+# each memory after each call to PREFIX.CALL.EXPORT, to see what differs.)  A
 # call stack exhausted on one side only is skipped too (depths differ).
 #
 # Without -s, seeds are random and the run lasts -t seconds (60); with -s,
@@ -144,7 +146,12 @@ one() {
 		echo "skip call stack exhausted"; rm -rf "$d"; return
 	fi
 	if [ "$(cat "$d/jit.rc")" = 0 ] &&
-	   "$WASM_OPT" "$d/module.wasm" $FEATURES --denan -o "$d/denan.wasm" 2>/dev/null; then
+	   if $GEN; then
+		node tests/fuzz_gen.mjs "$seed" --denan >"$d/denan.wat" &&
+		wat2wasm "$d/denan.wat" -o "$d/denan.wasm"
+	   else
+		"$WASM_OPT" "$d/module.wasm" $FEATURES --denan -o "$d/denan.wasm" 2>/dev/null
+	   fi; then
 		mkdir -p "$d/denan"
 		run_both "$d/denan.wasm" "$d/denan"
 		if agree "$d/denan"; then

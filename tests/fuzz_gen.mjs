@@ -8,7 +8,8 @@
 // values.  Every module terminates (loops count, calls go to lower
 // indices only) and logs values through fuzzing-support's log-*.
 //
-//	node tests/fuzz_gen.mjs SEED > module.wat
+//	node tests/fuzz_gen.mjs SEED [--denan] > module.wat
+const denan = process.argv[3] === '--denan';
 let x = (BigInt(process.argv[2] ?? 1) * 0x9e3779b97f4a7c15n + 7n) & ((1n << 64n) - 1n);
 function rnd(n) {
 	x ^= (x << 13n) & ((1n << 64n) - 1n);
@@ -127,15 +128,23 @@ function localOf(t) {
 	return idx.length ? pick(idx) : -1;
 }
 
-// An expression of type t, depth levels at most.
+// An expression of type t, depth levels at most; with --denan, a float
+// one is a NaN no more (made 0 by a helper function), so that NaN bits,
+// which may differ between correct engines, show nowhere.
 function expr(t, depth) {
+	const e = expr1(t, depth);
+
+	return denan && t[0] === 'f' ? `(call ${4 + NFUNCS + (t === 'f64')} ${e})` : e;
+}
+
+function expr1(t, depth) {
 	budget--;
 	if (depth <= 0 || budget <= 0) {
 		const l = localOf(t);
 		return l >= 0 && chance(0.5) ? `(local.get ${l})` : constant(t);
 	}
 	const d = depth - 1;
-	switch (rnd(22)) {
+	switch (rnd(27)) {
 	case 0: case 1:
 		return constant(t);
 	case 2: case 3: {
@@ -215,8 +224,53 @@ function expr(t, depth) {
 	}
 	case 20:
 		if (t === 'i32')
-			return pick(['(memory.size)', `(memory.grow (i32.const ${rnd(3)}))`]);
+			return pick(['(memory.size)', `(memory.grow (i32.const ${rnd(3)}))`,
+				     '(table.size 1)',
+				     `(table.grow 1 ${funcref(d)} (i32.const ${rnd(3)}))`,
+				     `(ref.is_null ${funcref(d)})`]);
 		return constant(t);
+	case 21: {
+		// Two values out of a block, by br_if or its end; the second logged.
+		const u = pick(T);
+		return `(block (result ${t}) (block (result ${t} ${u}) ` +
+		       `(br_if 0 ${expr(t, d)} ${expr(u, d)} ${expr('i32', d)}) (drop) (drop) ` +
+		       `${expr(t, d)} ${expr(u, d)}) (call ${T.indexOf(u)}))`;
+	}
+	case 22: {
+		const u = pick(T);
+		return `(block (result ${t}) (if (result ${t} ${u}) ${expr('i32', d)} ` +
+		       `(then ${expr(t, d)} ${expr(u, d)}) (else ${stmts(1, d)} ${expr(t, d)} ` +
+		       `${expr(u, d)})) (call ${T.indexOf(u)}))`;
+	}
+	case 23:
+		// Code after a branch: unreachable, yet compiled.
+		return `(block (result ${t}) (br 0 ${expr(t, d)}) (drop ${expr(pick(T), d)}) ` +
+		       `${pick(['', '(unreachable)', '(return ' + cur.results.map((r) => expr(r, 0)).join(' ') + ')'])} ` +
+		       `(${t}.${pick(ops[t].bin)}) )`;
+	case 24: {
+		// A loop carrying a value as its parameter.
+		const n = cur.params.length + cur.locals.length;
+		cur.locals.push('i32');
+		cur.counters.add(n);
+		return `(block (result ${t}) (local.set ${n} (i32.const 0)) ${expr(t, d)} ` +
+		       `(loop (param ${t}) (result ${t}) ` +
+		       `${expr(t, d)} ${t}.${pick(['add', 'sub', t[0] === 'i' ? 'xor' : 'min'])} ` +
+		       `(br_if 0 (i32.lt_u (local.tee ${n} (i32.add (local.get ${n}) (i32.const 1))) ` +
+		       `(i32.const ${1 + rnd(4)})))))`;
+	}
+	case 25: {
+		// A call through table 1, which statements change.
+		const i = rnd(cur.index + 1);
+		if (i >= cur.index || !funcs[i].results.length || funcs[i].results[0] !== t)
+			return constant(t);
+		const f = funcs[i];
+		const args = f.params.map((p) => expr(p, Math.min(d, 1))).join(' ');
+		let drops = '';
+		for (let j = f.results.length - 1; j > 0; j--)
+			drops += ` (call ${T.indexOf(f.results[j])})`;
+		return `(block (result ${t}) (call_indirect 1 (type $t${i}) ${args} ` +
+		       `(i32.const ${rnd(NFUNCS + 1)}))${drops})`;
+	}
 	default:
 		return `(${t}.${pick(ops[t].bin)} ${expr(t, d)} ${expr(t, d)})`;
 	}
@@ -250,9 +304,23 @@ function call(t, d) {
 	return `(block (result ${t}) ${callee}${tail} ${head} (local.get ${tmp}))`;
 }
 
+// A funcref: null, a function, or what table 1 or a local holds.
+function funcref(d) {
+	return pick(['(ref.null func)', `(ref.func ${4 + rnd(NFUNCS)})`,
+		     `(table.get 1 (i32.const ${rnd(NFUNCS)}))`,
+		     `(select (result funcref) (ref.func ${4 + rnd(NFUNCS)}) (ref.null func) ${expr('i32', Math.min(d, 1))})`]);
+}
+
 function stmt(d) {
 	budget--;
-	switch (rnd(10)) {
+	switch (rnd(11)) {
+	case 10:
+		return pick([
+			`(table.set 1 (i32.const ${rnd(NFUNCS)}) ${funcref(d)})`,
+			`(table.fill 1 (i32.const ${rnd(NFUNCS)}) ${funcref(d)} (i32.const ${rnd(3)}))`,
+			`(table.copy 1 0 (i32.const ${rnd(NFUNCS)}) (i32.const ${rnd(NFUNCS)}) (i32.const ${rnd(3)}))`,
+			`(table.init 1 0 (i32.const ${rnd(NFUNCS)}) (i32.const ${rnd(NFUNCS)}) (i32.const ${rnd(3)}))`,
+		]);
 	case 0: case 1: {
 		const t = pick(T);
 		return `(call ${T.indexOf(t)} ${expr(t, d)})`;
@@ -310,7 +378,9 @@ for (const t of T)
 funcs.forEach((f, i) => out.push(`  (type $t${i} (func ${sig(f)}))`));
 out.push('  (memory (export "memory") 1 4)');
 out.push(`  (table ${NFUNCS} funcref)`);
-out.push(`  (elem (i32.const 0) ${funcs.map((_, i) => i + 4).join(' ')})`);
+out.push(`  (table ${NFUNCS} funcref)`);
+out.push(`  (elem (i32.const 0) func ${funcs.map((_, i) => i + 4).join(' ')})`);
+out.push(`  (elem declare func ${funcs.map((_, i) => i + 4).join(' ')})`);
 globals.forEach((t, i) => out.push(`  (global (export "g${i}") (mut ${t}) ${constant(t)})`));
 out.push('  (data (i32.const 0) "\\01\\80\\ff\\7f\\00\\00\\80\\3f\\de\\ad\\be\\ef\\00\\00\\f8\\ff")');
 funcs.forEach((f, i) => {
@@ -321,5 +391,8 @@ funcs.forEach((f, i) => {
 	const locals = cur.locals.map((t) => `(local ${t})`).join(' ');
 	out.push(`  (func (export "f${i}") (type $t${i}) ${locals}\n   ${body})`);
 });
+for (const t of ['f32', 'f64'])
+	out.push(`  (func (param ${t}) (result ${t}) (select (local.get 0) (${t}.const 0) ` +
+		 `(${t}.eq (local.get 0) (local.get 0))))`);
 out.push(')');
 console.log(out.join('\n'));

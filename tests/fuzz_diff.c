@@ -4,8 +4,9 @@
  * that tests/fuzz_diff.mjs prints for V8, so that the two outputs can be
  * compared line by line.
  *
- *	fuzz_diff MODULE.wasm
+ *	fuzz_diff [-v] MODULE.wasm
  *
+ * -v only says whether the module is valid ("valid", "invalid").
  * The module (from binaryen's translate-to-fuzz) may import the functions
  * log-i32, log-i64, log-f32 and log-f64 of "fuzzing-support", which print
  * their argument, call-export (i32 index, i32 flags), which calls the
@@ -45,6 +46,7 @@ struct run {
 	size_t size;
 	const struct jit_wasm_module *wm;
 	struct jit_instance *inst;
+	bool validate_only;	/* -v: say whether it compiles, run nothing */
 };
 
 static void print_f32(uint32_t b)
@@ -440,9 +442,19 @@ static intptr_t runner(void *arg)
 			err.malformed ? "malformed" : "invalid", err.offset, err.msg);
 		return 0;
 	}
+	if (rc == -K_ENOSYS && r->validate_only) {
+		/* Valid, with what the JIT does not execute yet (SIMD). */
+		printf("valid\n");
+		fprintf(stderr, "fuzz_diff: not compiled: %s\n", err.msg);
+		return 0;
+	}
 	if (rc < 0) {
 		printf("not compiled: %s: %s\n", kerr_str(rc), err.msg);
 		return 0;
+	}
+	if (r->validate_only) {
+		printf("valid\n");
+		goto out;
 	}
 	r->wm = jit_module_wasm(mod);
 	for (uint32_t i = 0; i < r->wm->nimports; i++) {
@@ -500,8 +512,13 @@ int main(int argc, char **argv)
 	uint8_t *bytes;
 	long n;
 
+	if (argc == 3 && !strcmp(argv[1], "-v")) {
+		r.validate_only = true;
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: fuzz_diff MODULE.wasm\n");
+		fprintf(stderr, "usage: fuzz_diff [-v] MODULE.wasm\n");
 		return 2;
 	}
 	if (!(f = fopen(argv[1], "rb")) || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 ||

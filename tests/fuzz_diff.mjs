@@ -4,7 +4,7 @@
 // format.  Needs node's --experimental-wasm-type-reflection, for the
 // exports' parameter types.
 //
-//	node --experimental-wasm-type-reflection tests/fuzz_diff.mjs MODULE.wasm
+//	node --experimental-wasm-type-reflection tests/fuzz_diff.mjs [-v] MODULE.wasm
 import fs from 'node:fs';
 
 const out = [];
@@ -197,5 +197,16 @@ function run(bytes) {
 	}
 }
 
-run(fs.readFileSync(process.argv[2]));
+if (process.argv[2] === '-v') {
+	// Only whether the module is valid, as fuzz_diff -v says it.
+	try {
+		new WebAssembly.Module(fs.readFileSync(process.argv[3]));
+		print('valid');
+	} catch (e) {
+		print('invalid');
+		console.error(`fuzz_diff.mjs: ${e.message}`);
+	}
+} else {
+	run(fs.readFileSync(process.argv[2]));
+}
 process.stdout.write(out.length ? out.join('\n') + '\n' : '');

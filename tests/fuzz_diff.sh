@@ -7,6 +7,12 @@
 # -G: the modules come from tests/fuzz_gen.mjs (through wabt's wat2wasm)
 # instead of binaryen; see there what they aim at.
 #
+# -M: each module gets up to 4 random byte changes (set, insert, delete,
+# copy), and only whether it is valid is compared: the decoder and the
+# validator against V8's.  V8 also accepts proposals k23sim does not have
+# (threads, exception handling, tail calls): a module only V8 accepts whose
+# rejection names one of their opcodes counts as skipped.
+#
 # Each seed makes bytes (a deterministic stream, so that the seed alone
 # gives the module back), which binaryen's wasm-opt -ttf (-g: which one;
 # Debian's by default) turns into a valid module using only what the JIT
@@ -47,8 +53,9 @@ FEATURES="--mvp-features --enable-sign-ext --enable-mutable-globals
 
 WASM_OPT=wasm-opt
 GEN=false
+MUTATE=false
 
-while getopts "d:t:s:j:o:g:Gq" opt; do
+while getopts "d:t:s:j:o:g:GMq" opt; do
 	case $opt in
 	d) DRIVER=$OPTARG ;;
 	t) TIME=$OPTARG ;;
@@ -57,6 +64,7 @@ while getopts "d:t:s:j:o:g:Gq" opt; do
 	o) OUT=$OPTARG ;;
 	g) WASM_OPT=$OPTARG ;;
 	G) GEN=true ;;
+	M) MUTATE=true ;;
 	q) QUIET=true ;;
 	*) sed -n '4,5p' "$0"; exit 2 ;;
 	esac
@@ -102,6 +110,52 @@ run_both() {
 	echo $? >"$2/v8.rc"
 }
 
+# mutate SEED IN OUT: OUT is IN with 1 to 4 random changes.
+mutate() {
+	node -e '
+		let x = (BigInt(process.argv[1]) * 0x2545f4914f6cdd1dn + 3n) & ((1n << 64n) - 1n);
+		const rnd = (n) => {
+			x ^= (x << 13n) & ((1n << 64n) - 1n); x ^= x >> 7n;
+			x ^= (x << 17n) & ((1n << 64n) - 1n);
+			return Number(x % BigInt(n));
+		};
+		const fs = require("fs");
+		let b = [...fs.readFileSync(process.argv[2])];
+		const interesting = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x40, 0x0b, 0x70, 0x6f,
+				     0x7b, 0x7c, 0x7d, 0x7e, 0xfc, 0xfd, 0xd0, 0xd2, 0x1c, 0x11];
+		for (let n = 1 + rnd(4); n > 0; n--) {
+			const at = 8 + rnd(b.length - 8);
+			const v = rnd(2) ? rnd(256) : interesting[rnd(interesting.length)];
+			switch (rnd(4)) {
+			case 0: b[at] = v; break;
+			case 1: b.splice(at, 0, v); break;
+			case 2: b.splice(at, 1); break;
+			default: b.splice(at, 0, ...b.slice(rnd(b.length), rnd(b.length)).slice(0, 16));
+			}
+		}
+		fs.writeFileSync(process.argv[3], Buffer.from(b));' "$@"
+}
+
+# validity DIR: compare whether both take DIR/mutated.wasm as valid.
+validity() {
+	local d=$1 seed
+	seed=$(basename "$d")
+	timeout -k 5 $TIMEOUT "$DRIVER" -v "$d/mutated.wasm" >"$d/jit.out" 2>"$d/jit.err"
+	echo $? >"$d/jit.rc"
+	timeout -k 5 $TIMEOUT $NODE tests/fuzz_diff.mjs -v "$d/mutated.wasm" >"$d/v8.out" 2>"$d/v8.err"
+	if agree "$d"; then
+		echo pass; rm -rf "$d"; return
+	fi
+	# Opcodes of proposals V8 has and k23sim has not: atomics (0xfe),
+	# exceptions (0x06-0x09, 0x18, 0x19), tail calls (0x12, 0x13).
+	if [ "$(cat "$d/v8.out")" = valid ] &&
+	   grep -qE "opcode (0xfe|0x[6-9]|0x1[2389])( |$)|prefix 0xfe" "$d/jit.err"; then
+		echo "skip a proposal's opcode: $(head -c 200 "$d/jit.err")"; rm -rf "$d"; return
+	fi
+	rm -rf "${OUT:?}/$seed"; mv "$d" "$OUT/$seed"
+	echo "fail jit says $(cat "$OUT/$seed/jit.out") ($(head -c 150 "$OUT/$seed/jit.err")), V8 $(cat "$OUT/$seed/v8.out") ($(head -c 150 "$OUT/$seed/v8.err"))"
+}
+
 # agree DIR: the outputs are the same and the JIT side ended well.
 agree() {
 	[ "$(cat "$1/jit.rc")" = 0 ] && cmp -s "$1/jit.out" "$1/v8.out"
@@ -128,6 +182,11 @@ one() {
 		     2>"$d/wasm-opt.err"; then
 			echo "skip wasm-opt failed"; rm -rf "$d"; return
 		fi
+	fi
+	if $MUTATE; then
+		mutate "$seed" "$d/module.wasm" "$d/mutated.wasm"
+		validity "$d"
+		return
 	fi
 	run_both "$d/module.wasm" "$d"
 	if agree "$d"; then

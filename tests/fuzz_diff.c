@@ -167,14 +167,21 @@ static struct jit_func *export_func(struct run *r, uint32_t index)
 	return NULL;
 }
 
-/* Call f with zero arguments: its trap, or NONE. */
+/*
+ * Call f with zero arguments: its trap, or NONE.  A module may catch the
+ * trap that ends its loops (binaryen's hang limit) and start again, for
+ * ever: after CALL_BUDGET such calls, each one traps "unreachable" at once.
+ */
+#define CALL_BUDGET 1000
+
 static enum jit_trap call_zero(struct jit_func *f, struct jit_instance *caller)
 {
+	static unsigned calls;
 	struct jit_value args[256], results[256];
 	struct jit_trap_info trap;
 	struct jit_sig sig;
 
-	if (!f)
+	if (!f || ++calls > CALL_BUDGET)
 		return JIT_TRAP_UNREACHABLE;
 	sig = jit_func_sig(f);
 	if (sig.nparams > 256 || sig.nresults > 256)

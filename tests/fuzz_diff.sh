@@ -46,7 +46,7 @@ SEEDS=""
 JOBS=1
 OUT=build/fuzz-diff
 QUIET=false
-TIMEOUT=30
+TIMEOUT=20
 NODE="node --experimental-wasm-type-reflection --stack-size=900"
 FEATURES="--mvp-features --enable-sign-ext --enable-mutable-globals
 	  --enable-nontrapping-float-to-int --enable-bulk-memory --enable-multivalue"

@@ -21,7 +21,8 @@
  * references), after a call of the export "hangLimitInitializer" when the
  * module has one (binaryen's counter that ends loops and recursions), and
  * its results or its trap are printed, then every exported memory (size
- * and a hash of its bytes) and global.  A trap leaves the store usable:
+ * and a hash of its bytes), table (size, which elements are null) and
+ * global.  A trap leaves the store usable:
  * the next export is called as if nothing happened.
  *
  * Values are printed exactly (floats as bits) except NaNs, which print as
@@ -38,6 +39,7 @@
 
 #include "hosted/hosted.h"
 #include "jit/jit.h"
+#include "jit/rt.h"
 #include "kernel/kerr.h"
 #include "sched/sched.h"
 
@@ -359,13 +361,20 @@ static void print_state(struct run *r)
 		uint64_t size;
 		uint8_t *data;
 
-		if (e->kind != JIT_EXTERN_MEMORY && e->kind != JIT_EXTERN_GLOBAL)
+		if (e->kind == JIT_EXTERN_FUNC)
 			continue;
 		if (jit_instance_export_n(r->inst, e->name.ptr, e->name.len, &ext) < 0)
 			continue;
-		printf("%s %.*s ", e->kind == JIT_EXTERN_MEMORY ? "memory" : "global",
+		printf("%s %.*s ", e->kind == JIT_EXTERN_MEMORY ? "memory" :
+		       e->kind == JIT_EXTERN_TABLE ? "table" : "global",
 		       (int)e->name.len, (const char *)e->name.ptr);
-		if (e->kind == JIT_EXTERN_MEMORY) {
+		if (e->kind == JIT_EXTERN_TABLE) {
+			/* Its size and which elements are null (the first 200). */
+			printf("size %u ", ext.table->size);
+			for (uint32_t k = 0; k < ext.table->size && k < 200; k++)
+				putchar(ext.table->elems[k] ? '1' : '0');
+			printf("\n");
+		} else if (e->kind == JIT_EXTERN_MEMORY) {
 			data = jit_memory_data(ext.memory, &size);
 			printf("pages %llu hash %08x\n", (unsigned long long)(size >> 16),
 			       hash(data, size));

@@ -51,8 +51,8 @@ function zero(type) {
 // V8's trap messages, as the classes tests/fuzz_diff.c prints.
 const traps = [
 	[/^unreachable/, 'unreachable'],
-	[/memory access out of bounds|data segment out of bounds/, 'memory out of bounds'],
-	[/table index is out of bounds|element segment out of bounds|table access out of bounds/,
+	[/memory access out of bounds|data segment (is )?out of bounds/, 'memory out of bounds'],
+	[/table index is out of bounds|element segment (is )?out of bounds|table access out of bounds/,
 	 'table out of bounds'],
 	[/null function or function signature mismatch/, 'null function or signature mismatch'],
 	[/divide by zero|remainder by zero/, 'integer divide by zero'],
@@ -170,6 +170,12 @@ function run(bytes) {
 				print(`memory ${e.name} pages ${b.length >>> 16} hash ${hash(b)}`);
 				if (process.env.FUZZ_DIFF_DUMP)
 					fs.writeFileSync(`${process.env.FUZZ_DIFF_DUMP}.${calls}.${i}`, b);
+			} else if (e.kind === 'table') {
+				const t = ex[e.name];
+				let nulls = '';
+				for (let k = 0; k < t.length && k < 200; k++)
+					nulls += t.get(k) === null ? '0' : '1';
+				print(`table ${e.name} size ${t.length} ${nulls}`);
 			} else if (e.kind === 'global') {
 				print(`global ${e.name} ${value(e.type.value, ex[e.name].value)}`);
 			}

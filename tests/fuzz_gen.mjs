@@ -377,8 +377,8 @@ for (const t of T)
 	out.push(`  (import "fuzzing-support" "log-${t}" (func (param ${t})))`);
 funcs.forEach((f, i) => out.push(`  (type $t${i} (func ${sig(f)}))`));
 out.push('  (memory (export "memory") 1 4)');
-out.push(`  (table ${NFUNCS} funcref)`);
-out.push(`  (table ${NFUNCS} funcref)`);
+out.push(`  (table (export "t0") ${NFUNCS} funcref)`);
+out.push(`  (table (export "t1") ${NFUNCS} funcref)`);
 out.push(`  (elem (i32.const 0) func ${funcs.map((_, i) => i + 4).join(' ')})`);
 out.push(`  (elem declare func ${funcs.map((_, i) => i + 4).join(' ')})`);
 globals.forEach((t, i) => out.push(`  (global (export "g${i}") (mut ${t}) ${constant(t)})`));

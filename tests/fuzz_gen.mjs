@@ -320,6 +320,10 @@ function stmt(d) {
 			`(table.fill 1 (i32.const ${rnd(NFUNCS)}) ${funcref(d)} (i32.const ${rnd(3)}))`,
 			`(table.copy 1 0 (i32.const ${rnd(NFUNCS)}) (i32.const ${rnd(NFUNCS)}) (i32.const ${rnd(3)}))`,
 			`(table.init 1 0 (i32.const ${rnd(NFUNCS)}) (i32.const ${rnd(NFUNCS)}) (i32.const ${rnd(3)}))`,
+			`(table.init 1 2 (i32.const ${rnd(NFUNCS)}) (i32.const ${rnd(3)}) (i32.const ${rnd(3)}))`,
+			'(elem.drop 2)',
+			`(memory.init 1 ${addr()} (i32.const ${rnd(8)}) (i32.const ${rnd(8)}))`,
+			'(data.drop 1)',
 		]);
 	case 0: case 1: {
 		const t = pick(T);
@@ -381,8 +385,10 @@ out.push(`  (table (export "t0") ${NFUNCS} funcref)`);
 out.push(`  (table (export "t1") ${NFUNCS} funcref)`);
 out.push(`  (elem (i32.const 0) func ${funcs.map((_, i) => i + 4).join(' ')})`);
 out.push(`  (elem declare func ${funcs.map((_, i) => i + 4).join(' ')})`);
+out.push(`  (elem funcref (ref.func 4) (ref.null func) (ref.func ${3 + NFUNCS}))`);
 globals.forEach((t, i) => out.push(`  (global (export "g${i}") (mut ${t}) ${constant(t)})`));
 out.push('  (data (i32.const 0) "\\01\\80\\ff\\7f\\00\\00\\80\\3f\\de\\ad\\be\\ef\\00\\00\\f8\\ff")');
+out.push('  (data "\\00\\00\\c0\\7f\\01\\00\\00\\80")');
 funcs.forEach((f, i) => {
 	cur = { ...f, locals: f.locals.slice(), index: i, counters: new Set() };
 	budget = 60 + rnd(200);

@@ -538,6 +538,7 @@ int main(int argc, char **argv)
 	FILE *f;
 	uint8_t *bytes;
 	long n;
+	int status;
 
 	if (argc == 3 && !strcmp(argv[1], "-v")) {
 		r.validate_only = true;
@@ -560,5 +561,7 @@ int main(int argc, char **argv)
 	hosted_config_default(&cfg);
 	cfg.harts = 1;
 	cfg.quiet = true;
-	return hosted_run(&cfg, fuzz_init, &r);
+	status = hosted_run(&cfg, fuzz_init, &r);
+	free(bytes);
+	return status;
 }

@@ -559,7 +559,7 @@ int main(int argc, char **argv)
 	r.bytes = bytes;
 	r.size = n;
 	hosted_config_default(&cfg);
-	cfg.harts = 1;
+	cfg.harts = 2;	/* as k23sim: compile tasks on both */
 	cfg.quiet = true;
 	status = hosted_run(&cfg, fuzz_init, &r);
 	free(bytes);

@@ -9,7 +9,8 @@
 #
 # -M: each module gets up to 4 random byte changes (set, insert, delete,
 # copy), and only whether it is valid is compared: the decoder and the
-# validator against V8's.  V8 also accepts proposals k23sim does not have
+# validator against V8's.  -V: the same with fuzz_gen.mjs --break, edits
+# of the text that mostly break its types rather than its encoding.  V8 also accepts proposals k23sim does not have
 # (threads, exception handling, tail calls): a module only V8 accepts whose
 # rejection names one of their opcodes counts as skipped.
 #
@@ -54,8 +55,9 @@ FEATURES="--mvp-features --enable-sign-ext --enable-mutable-globals
 WASM_OPT=wasm-opt
 GEN=false
 MUTATE=false
+BREAK=false
 
-while getopts "d:t:s:j:o:g:GMq" opt; do
+while getopts "d:t:s:j:o:g:GMVq" opt; do
 	case $opt in
 	d) DRIVER=$OPTARG ;;
 	t) TIME=$OPTARG ;;
@@ -65,6 +67,7 @@ while getopts "d:t:s:j:o:g:GMq" opt; do
 	g) WASM_OPT=$OPTARG ;;
 	G) GEN=true ;;
 	M) MUTATE=true ;;
+	V) BREAK=true ;;
 	q) QUIET=true ;;
 	*) sed -n '4,5p' "$0"; exit 2 ;;
 	esac
@@ -185,6 +188,14 @@ one() {
 	fi
 	if $MUTATE; then
 		mutate "$seed" "$d/module.wasm" "$d/mutated.wasm"
+		validity "$d"
+		return
+	fi
+	if $BREAK; then
+		node tests/fuzz_gen.mjs "$seed" --break $((1 + seed % 3)) >"$d/broken.wat"
+		if ! wat2wasm --no-check "$d/broken.wat" -o "$d/mutated.wasm" 2>"$d/wat2wasm.err"; then
+			echo "skip not encodable"; rm -rf "$d"; return
+		fi
 		validity "$d"
 		return
 	fi

@@ -8,8 +8,14 @@
 // values.  Every module terminates (loops count, calls go to lower
 // indices only) and logs values through fuzzing-support's log-*.
 //
-//	node tests/fuzz_gen.mjs SEED [--denan] > module.wat
+//	node tests/fuzz_gen.mjs SEED [--denan | --break N] > module.wat
+//
+// --break N: then N random edits of the text (an instruction, a type, an
+// index or a label depth swapped for another), which make the module
+// invalid more often than not, for fuzz_diff.sh -V to compare validators
+// (wat2wasm --no-check encodes it as it is).
 const denan = process.argv[3] === '--denan';
+const breaks = process.argv[3] === '--break' ? Number(process.argv[4]) : 0;
 let x = (BigInt(process.argv[2] ?? 1) * 0x9e3779b97f4a7c15n + 7n) & ((1n << 64n) - 1n);
 function rnd(n) {
 	x ^= (x << 13n) & ((1n << 64n) - 1n);
@@ -401,4 +407,28 @@ for (const t of ['f32', 'f64'])
 	out.push(`  (func (param ${t}) (result ${t}) (select (local.get 0) (${t}.const 0) ` +
 		 `(${t}.eq (local.get 0) (local.get 0))))`);
 out.push(')');
-console.log(out.join('\n'));
+let text = out.join('\n');
+for (let n = 0; n < breaks; n++) {
+	// Edit the k-th match of a random pattern.
+	const edits = [
+		[/\b(i32|i64|f32|f64)\.(add|sub|mul|and|or|xor|eq|ne|min|max)\b/g,
+		 () => `${pick(T)}.${pick(['add', 'sub', 'mul', 'and', 'eq', 'min'])}`],
+		[/\(result (i32|i64|f32|f64)\)/g, () => `(result ${pick(T)})`],
+		[/\((local|global)\.(get|set|tee) \d+/g,
+		 (m) => `${m.replace(/\d+$/, '')}${rnd(20)}`],
+		[/\(br(_if)? \d+/g, (m) => `${m.replace(/\d+$/, '')}${rnd(6)}`],
+		[/\(call \d+/g, () => `(call ${rnd(4 + NFUNCS + 3)}`],
+		[/\((drop|nop)\)/g, () => pick(['(drop)', '(nop)', '(unreachable)', '(return)', ''])],
+		[/\b(i32|i64|f32|f64)\.(load|store)(8|16|32)?(_[su])?\b/g,
+		 () => pick(['i32.load', 'i64.load8_s', 'f32.store', 'i64.store32', 'i32.load16_u'])],
+		[/\(type \$t\d+\)/g, () => `(type $t${rnd(NFUNCS)})`],
+		[/\(table\.(get|set|size|grow|fill) \d/g, (m) => `${m.slice(0, -1)}${rnd(3)}`],
+	];
+	const [re, by] = pick(edits);
+	const all = [...text.matchAll(re)];
+	if (!all.length)
+		continue;
+	const m = pick(all);
+	text = text.slice(0, m.index) + by(m[0]) + text.slice(m.index + m[0].length);
+}
+console.log(text);

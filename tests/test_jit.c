@@ -470,3 +470,36 @@ Test(jit, an_i32_from_a_host_function_is_its_low_half)
 	harness_boot(1, 256u << 20, dirty_body);
 }
 #endif
+
+/* A failed memory.grow or table.grow is the i32 -1, which converts as
+ * unsigned to 4294967295 (the runtime returns it in eax only). */
+static const char *grow_fail_wat =
+	"(module"
+	"  (memory 1 2)"
+	"  (table 1 2 funcref)"
+	"  (func (export \"memory\") (result i32)"
+	"    (f64.eq (f64.convert_i32_u (memory.grow (i32.const 5))) (f64.const 4294967295)))"
+	"  (func (export \"table\") (result i32)"
+	"    (f32.eq (f32.convert_i32_u (table.grow 0 (ref.null func) (i32.const 5)))"
+	"      (f32.const 4294967296))))";
+
+static int grow_fail_body(void *arg)
+{
+	struct jit_trap_info trap;
+	struct jit_instance *inst;
+	struct jit_store *s;
+
+	(void)arg;
+	cr_assert_eq(jit_store_create(&s), 0);
+	inst = instantiate(s, compile(grow_fail_wat));
+	cr_assert_eq(call_i32(export(inst, "memory"), NULL, 0, &trap), 1);
+	cr_assert_eq(call_i32(export(inst, "table"), NULL, 0, &trap), 1);
+	jit_store_destroy(s);
+	release_all();
+	return 0;
+}
+
+Test(jit, a_failed_grow_converts_as_an_unsigned_i32)
+{
+	harness_boot(1, 256u << 20, grow_fail_body);
+}

@@ -57,6 +57,7 @@ help:
 	@echo "make wasi-testsuite  the WASI preview1 conformance suite through ./k23sim"
 	@echo "                (WASI_SUITE_FLAGS=-v: why each failure failed)"
 	@echo "make fuzz       fuzz decode+validate for FUZZ_TIME seconds (300)"
+	@echo "make fuzz-diff  compare the JIT with V8 on random modules for FUZZ_TIME seconds"
 	@echo "make clean"
 
 deps:
@@ -283,6 +284,35 @@ spec: deps
 
 spec-run: $(SPEC_JSON) $(SPEC_RUNNER)
 	@$(SPEC_RUNNER) $(SPEC_FLAGS) $(SPEC_JSON)
+
+# -- Differential fuzzing -----------------------------------------------
+# `make fuzz-diff` runs random modules from binaryen's translate-to-fuzz
+# through the JIT (tests/fuzz_diff.c) and through V8 (tests/fuzz_diff.mjs)
+# for FUZZ_TIME seconds and compares what they print (tests/fuzz_diff.sh);
+# a disagreement is kept under build/fuzz-diff/.  FUZZ_DIFF_FLAGS: more
+# options of the script (e.g. -s 1-200 for a fixed list of seeds, -j 2).
+# Debian's binaryen (108) makes no reference types; FUZZ_BINARYEN=npm uses
+# npm's binaryen (installed under build/binaryen/), which does.
+FUZZ_DIFF := $(BUILD)/tools/fuzz_diff
+FUZZ_DIFF_FLAGS ?=
+FUZZ_BINARYEN ?= debian
+BINARYEN_NPM := build/binaryen/node_modules/.bin/wasm-opt
+FUZZ_WASM_OPT_debian := wasm-opt
+FUZZ_WASM_OPT_npm := $(BINARYEN_NPM)
+
+.PHONY: fuzz-diff
+
+$(FUZZ_DIFF): tests/fuzz_diff.c $(LIBK23)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBK23) $(LIBS)
+
+$(BINARYEN_NPM):
+	@mkdir -p build/binaryen
+	npm install --prefix build/binaryen --no-audit --no-fund binaryen@132
+
+fuzz-diff: deps $(FUZZ_DIFF) $(filter-out wasm-opt,$(FUZZ_WASM_OPT_$(FUZZ_BINARYEN)))
+	@tests/fuzz_diff.sh -d $(FUZZ_DIFF) -t $(FUZZ_TIME) \
+	    -g $(FUZZ_WASM_OPT_$(FUZZ_BINARYEN)) $(FUZZ_DIFF_FLAGS)
 
 # -- WASI conformance suite ----------------------------------------------
 # `make wasi-testsuite` runs the preview1 programs of ../shared/wasi-testsuite

@@ -1533,6 +1533,14 @@ uint8_t jit_emit_call(struct jit_cc *c, const struct jit_call *call)
 	homes_around_call(c, false);
 	if (call->nresults != 1)
 		return JIT_NO_REG;
+	/*
+	 * An i32 from C code (a host function behind an import or a table,
+	 * the runtime) is eax only: the ABI leaves the upper half of rax
+	 * undefined, and compilers leave whatever was there.  The register
+	 * must hold it zero-extended (emit.h).  Wasm callees already do.
+	 */
+	if (call->kind != JIT_CALL_DIRECT && call->results[0] == JIT_I32)
+		x64_mov_rr(B(c), false, RAX, RAX);
 	return jit_is_fp(call->results[0]) ? JIT_FPR : RAX;
 }
 

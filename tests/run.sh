@@ -87,6 +87,8 @@ suite_cmd wasi-apps-asan sh -c "$MAKE -s VARIANT=asan build/asan/k23sim && \
 suite_cmd spec $MAKE -s spec
 suite_cmd wasi-testsuite $MAKE -s wasi-testsuite
 suite_cmd fuzz $MAKE -s fuzz FUZZ_TIME=45
+# The JIT against V8 on the same 200 binaryen modules every time.
+suite_cmd fuzz-diff $MAKE -s fuzz-diff FUZZ_DIFF_FLAGS="-s 1-200 -j 2 -q"
 
 echo
 [ -n "$FAILED" ] && echo "failed:$FAILED"

@@ -475,3 +475,97 @@ Test(jit, a_deep_operand_stack_compiles_in_linear_time, .timeout = 10)
 {
 	harness_boot(1, 512u << 20, deep_stack_body);
 }
+
+/* -- Host functions' results ----------------------------------------------- */
+
+#if defined(__x86_64__)
+/*
+ * A host function returning the i32 16 with the upper half of rax set, as
+ * the ABI allows (only eax is the result) and compilers do, e.g. for
+ * (uint32_t)(x >> 3) of a uint64_t x.
+ */
+uint32_t dirty_i32(void *ctx, struct jit_instance *caller);
+__asm__(".text\n"
+	".globl dirty_i32\n"
+	".type dirty_i32, @function\n"
+	"dirty_i32:\n"
+	"	movabs $0xdeadbeef00000010, %rax\n"
+	"	ret\n"
+	".size dirty_i32, . - dirty_i32\n");
+
+static const char *dirty_wat =
+	"(module"
+	"  (import \"host\" \"dirty\" (func $dirty (result i32)))"
+	"  (memory 1)"
+	"  (data (i32.const 16) \"\\2a\")"
+	"  (func (export \"load\") (result i32) (i32.load8_u (call $dirty)))"
+	"  (func (export \"convert\") (result i32)"
+	"    (i32.trunc_f64_u (f64.convert_i32_u (call $dirty))))"
+	"  (func (export \"extend\") (result i32)"
+	"    (i64.eq (i64.extend_i32_u (call $dirty)) (i64.const 16)))"
+	"  (func (export \"index\") (param i32) (result i32)"
+	"    (i32.load8_u (i32.add (local.get 0) (call $dirty)))))";
+
+static int dirty_body(void *arg)
+{
+	static const uint8_t i32[] = { JIT_I32 };
+	const struct jit_sig sig = { NULL, i32, 0, 1 };
+	struct jit_extern ext = { .kind = JIT_EXTERN_FUNC };
+	struct jit_trap_info trap;
+	struct jit_instance *inst;
+	struct jit_store *s;
+	uint32_t zero = 0;
+
+	(void)arg;
+	cr_assert_eq(jit_store_create(&s), 0);
+	cr_assert_eq(jit_func_new_host(s, &sig, (void *)dirty_i32, NULL, &ext.func), 0);
+	cr_assert_eq(jit_store_define(s, "host", "dirty", ext), 0);
+	inst = instantiate(s, compile(dirty_wat));
+	cr_assert_eq(call_i32(export(inst, "load"), NULL, 0, &trap), 42, "trap %s",
+		     jit_trap_message(trap.code));
+	cr_assert_eq(call_i32(export(inst, "convert"), NULL, 0, &trap), 16);
+	cr_assert_eq(call_i32(export(inst, "extend"), NULL, 0, &trap), 1);
+	cr_assert_eq(call_i32(export(inst, "index"), &zero, 1, &trap), 42);
+	jit_store_destroy(s);
+	release_all();
+	return 0;
+}
+
+Test(jit, an_i32_from_a_host_function_is_its_low_half)
+{
+	harness_boot(1, 256u << 20, dirty_body);
+}
+#endif
+
+/* A failed memory.grow or table.grow is the i32 -1, which converts as
+ * unsigned to 4294967295 (the runtime returns it in eax only). */
+static const char *grow_fail_wat =
+	"(module"
+	"  (memory 1 2)"
+	"  (table 1 2 funcref)"
+	"  (func (export \"memory\") (result i32)"
+	"    (f64.eq (f64.convert_i32_u (memory.grow (i32.const 5))) (f64.const 4294967295)))"
+	"  (func (export \"table\") (result i32)"
+	"    (f32.eq (f32.convert_i32_u (table.grow 0 (ref.null func) (i32.const 5)))"
+	"      (f32.const 4294967296))))";
+
+static int grow_fail_body(void *arg)
+{
+	struct jit_trap_info trap;
+	struct jit_instance *inst;
+	struct jit_store *s;
+
+	(void)arg;
+	cr_assert_eq(jit_store_create(&s), 0);
+	inst = instantiate(s, compile(grow_fail_wat));
+	cr_assert_eq(call_i32(export(inst, "memory"), NULL, 0, &trap), 1);
+	cr_assert_eq(call_i32(export(inst, "table"), NULL, 0, &trap), 1);
+	jit_store_destroy(s);
+	release_all();
+	return 0;
+}
+
+Test(jit, a_failed_grow_converts_as_an_unsigned_i32)
+{
+	harness_boot(1, 256u << 20, grow_fail_body);
+}

@@ -346,40 +346,45 @@ unsigned wasi_fd_filestat_set_times(struct wasi_call *c, const uint64_t *a)
 	return wasi_errno(hal_fd_set_times(f->fd, NULL, at, mt));
 }
 
+/* The guest path of preopened directory fd, and len bytes at ptr in
+ * memory for the answer: NULL with *err (BADF, FAULT) otherwise. */
+static const char *preopen_of(struct wasi_call *c, uint32_t fd, uint32_t ptr, uint32_t len,
+			      uint8_t **p, unsigned *err)
+{
+	struct wasi_fd *f = wasi_fd_get(c->w, fd, 0, err);
+
+	if (!f)
+		return NULL;
+	*err = !f->preopen ? WASI_EBADF : !(*p = wasi_ptr(c, ptr, len)) ? WASI_EFAULT : 0;
+	return *err ? NULL : f->preopen;
+}
+
 unsigned wasi_fd_prestat_get(struct wasi_call *c, const uint64_t *a)
 {
 	unsigned err;
-	struct wasi_fd *f = wasi_fd_get(c->w, (uint32_t)a[0], 0, &err);
-	uint8_t *p = wasi_ptr(c, (uint32_t)a[1], 8);
+	uint8_t *p;
+	const char *name = preopen_of(c, (uint32_t)a[0], (uint32_t)a[1], 8, &p, &err);
 
-	if (!f)
+	if (!name)
 		return err;
-	if (!f->preopen)
-		return WASI_EBADF;
-	if (!p)
-		return WASI_EFAULT;
-	kmemset(p, 0, 8);
-	put_u32(p + 4, (uint32_t)kstrlen(f->preopen));
+	kmemset(p, 0, 8);	/* tag 0: a directory */
+	put_u32(p + 4, (uint32_t)kstrlen(name));
 	return 0;
 }
 
 unsigned wasi_fd_prestat_dir_name(struct wasi_call *c, const uint64_t *a)
 {
 	unsigned err;
-	struct wasi_fd *f = wasi_fd_get(c->w, (uint32_t)a[0], 0, &err);
-	uint8_t *p = wasi_ptr(c, (uint32_t)a[1], (uint32_t)a[2]);
+	uint8_t *p;
+	const char *name = preopen_of(c, (uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2], &p, &err);
 	size_t len;
 
-	if (!f)
+	if (!name)
 		return err;
-	if (!f->preopen)
-		return WASI_EBADF;
-	if (!p)
-		return WASI_EFAULT;
-	len = kstrlen(f->preopen);
+	len = kstrlen(name);
 	if ((uint32_t)a[2] < len)
 		return WASI_ENAMETOOLONG;
-	kmemcpy(p, f->preopen, len);
+	kmemcpy(p, name, len);
 	return 0;
 }
 

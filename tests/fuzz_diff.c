@@ -36,7 +36,6 @@
  * float too large to truncate is an "integer overflow" in the suite and
  * the same message as a NaN in V8).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

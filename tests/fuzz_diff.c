@@ -7,23 +7,27 @@
  *	fuzz_diff [-v] MODULE.wasm
  *
  * -v only says whether the module is valid ("valid", "invalid").
- * The module (from binaryen's translate-to-fuzz) may import the functions
- * log-i32, log-i64, log-f32 and log-f64 of "fuzzing-support", which print
- * their argument, call-export (i32 index, i32 flags), which calls the
- * index-th exported function as below and passes its trap on, and
- * call-export-catch (i32 index) -> i32, which says 1 if that call trapped
- * and 0 if not (an index past the exported functions traps "unreachable"),
- * call-ref (funcref, i32 flags) and call-ref-catch (funcref) -> i32, the
- * same with a function reference (null traps "unreachable"), and sleep (i32 ms, i32 id) -> i32, which returns id at once; and globals
- * of any name, which are zero (null).  Any other import makes
- * it "skip".  Each exported
- * function is called in export order with zero arguments (null for
- * references), after a call of the export "hangLimitInitializer" when the
- * module has one (binaryen's counter that ends loops and recursions), and
- * its results or its trap are printed, then every exported memory (size
- * and a hash of its bytes), table (size, which elements are null) and
- * global.  A trap leaves the store usable:
- * the next export is called as if nothing happened.
+ *
+ * Imports (binaryen's translate-to-fuzz and tests/fuzz_gen.mjs use them),
+ * all of module "fuzzing-support" but globals:
+ *  - log-i32, log-i64, log-f32, log-f64: print their argument;
+ *  - call-export (i32 index, i32 flags): call the index-th exported
+ *    function as below, passing its trap on; call-export-catch (i32 index)
+ *    -> i32: the same, 1 if it trapped, else 0 (an index past the exports
+ *    traps "unreachable");
+ *  - call-ref (funcref, i32 flags), call-ref-catch (funcref) -> i32: the
+ *    same with a function reference (null traps "unreachable");
+ *  - sleep (i32 ms, i32 id) -> i32: returns id at once;
+ *  - globals of any module and name: zero (null) of their type.
+ * Any other import makes the module "skip".
+ *
+ * Each exported function is called in export order with zero arguments
+ * (null for references), after a call of the export "hangLimitInitializer"
+ * when the module has one (binaryen's counter that ends loops and
+ * recursions); its results or its trap are printed, then every exported
+ * memory (size and a hash of its bytes), table (size, which elements are
+ * null) and global.  A trap leaves the store usable: the next export is
+ * called as if nothing happened.
  *
  * Values are printed exactly (floats as bits) except NaNs, which print as
  * "nan": a NaN's payload and sign may differ between correct engines.
@@ -32,7 +36,6 @@
  * float too large to truncate is an "integer overflow" in the suite and
  * the same message as a NaN in V8).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -136,14 +136,18 @@ function run(bytes) {
 		console.error(`fuzz_diff.mjs: ${e.message}`);
 		return;
 	}
-	const imports = { 'fuzzing-support': logs };
+	// Functions are imported as WebAssembly.Functions of the type asked
+	// for: a reference to one that comes back to call-ref has a type.
+	const imports = { 'fuzzing-support': {} };
 	for (const im of WebAssembly.Module.imports(mod)) {
 		if (im.kind === 'global') {
 			imports[im.module] ??= {};
 			imports[im.module][im.name] = new WebAssembly.Global(im.type,
 									      zero(im.type.value));
-		} else if (im.kind !== 'function' || im.module !== 'fuzzing-support' ||
-			   !(im.name in logs)) {
+		} else if (im.kind === 'function' && im.module === 'fuzzing-support' &&
+			   im.name in logs) {
+			imports[im.module][im.name] = new WebAssembly.Function(im.type, logs[im.name]);
+		} else {
 			print(`skip: import ${im.module}.${im.name}`);
 			return;
 		}

@@ -231,6 +231,8 @@ function expr1(t, depth) {
 	case 20:
 		if (t === 'i32')
 			return pick(['(memory.size)', `(memory.grow (i32.const ${rnd(3)}))`,
+				     `(memory.grow (i32.const ${pick([65536, 4, -1])}))`,
+				     `(table.grow 1 ${funcref(d)} (i32.const ${pick([1 << 30, -1])}))`,
 				     '(table.size 1)',
 				     `(table.grow 1 ${funcref(d)} (i32.const ${rnd(3)}))`,
 				     `(ref.is_null ${funcref(d)})`]);

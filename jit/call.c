@@ -197,9 +197,14 @@ _Noreturn void jit_host_trap(struct jit_instance *caller, enum jit_trap code, in
 
 /*
  * The fault handler of the store's address spaces, for faults the space
- * could not resolve: an access past a memory's end (or a lazy page no
- * frame was left for).  From wasm code of the store's modules, it is a
- * trap; from anywhere else a kernel bug, and false makes the kernel panic.
+ * could not resolve: an access past a memory's end, or a lazy page no
+ * frame was left for.  From wasm code of the store's modules, it is a
+ * trap.  From host code called by the store's wasm on this task (a WASI
+ * call filling a buffer of the app's that needs more frames than the
+ * machine has left), it is a trap too, after the host function's frames:
+ * the app's demand, not a kernel bug, so the kernel carries on (what the
+ * host function had allocated is lost).  From anywhere else a kernel
+ * bug, and false makes the kernel panic.
  */
 bool jit_store_fault(struct as *as, struct trap_frame *tf, void *arg)
 {
@@ -208,11 +213,19 @@ bool jit_store_fault(struct as *as, struct trap_frame *tf, void *arg)
 	uint32_t func;
 
 	(void)as;
-	if (!e || !jit_store_code_at(store, tf->pc, &func))
+	if (!e)
 		return false;
+	if (jit_store_code_at(store, tf->pc, &func)) {
+		backtrace(store, &e->trap, tf->pc, tf->fp, tf->sp, e->stack_hi);
+	} else if (tls_ready() && sched_tls_get(tls_key) == store) {
+		klog(jit, WARN, "host code at %p faulted in the app's memory at %#llx: "
+		     "the app traps", (void *)tf->pc, (unsigned long long)tf->tval);
+		host_backtrace(store, &e->trap, tf->fp, e->stack_hi);
+	} else {
+		return false;
+	}
 	e->trap.code = JIT_TRAP_MEMORY_OOB;
 	e->trap.host_status = 0;
-	backtrace(store, &e->trap, tf->pc, tf->fp, tf->sp, e->stack_hi);
 	/* Resume in trap_exit(store), with a stack pointer as a call leaves it. */
 	tf->arg0 = (uintptr_t)store;
 	tf->pc = (uintptr_t)trap_exit;

@@ -373,3 +373,49 @@ Test(wasi, an_app_racing_symlinks_cannot_lead_another_outside, .init = setup)
 {
 	harness_boot(2, 64ull << 20, race);
 }
+
+/*
+ * fill(pages, len): grow memory by pages, then random_get len bytes at
+ * 64 KiB; the errno.  More bytes than the machine has frames: the host
+ * side's first touch of a page it cannot have must trap the app, not
+ * panic the kernel.
+ */
+static const char *fill_wat =
+	"(module"
+	"  (import \"wasi_snapshot_preview1\" \"random_get\""
+	"    (func $random (param i32 i32) (result i32)))"
+	"  (memory (export \"memory\") 1)"
+	"  (func (export \"fill\") (param $pages i32) (param $len i32) (result i32)"
+	"    (if (i32.lt_s (memory.grow (local.get $pages)) (i32.const 0))"
+	"      (then (return (i32.const -1))))"
+	"    (call $random (i32.const 65536) (local.get $len))))";
+
+static int fill_beyond_ram(void *arg)
+{
+	struct jit_value args[2] = { { JIT_I32, 4096 }, { JIT_I32, 200u << 20 } };
+	struct jit_trap_info trap;
+	struct jit_extern ex;
+	struct jit_value res;
+
+	load(&app, fill_wat, NULL);
+	cr_assert_eq(jit_instance_export(app.inst, "fill", &ex), 0);
+	/* 200 MiB on a 64 MiB machine */
+	cr_assert_eq(jit_call(ex.func, args, 2, &res, 1, &trap), -K_EFAULT,
+		     "random_get of 200 MiB on 64 MiB returned %d", (int)(int32_t)res.bits);
+	cr_assert_eq(trap.code, JIT_TRAP_MEMORY_OOB, "%s", jit_trap_message(trap.code));
+	unload(&app);
+	/* The kernel carries on, its frames back. */
+	load(&app, fill_wat, NULL);
+	args[0].bits = 1;
+	args[1].bits = 4096;
+	cr_assert_eq(jit_instance_export(app.inst, "fill", &ex), 0);
+	cr_assert_eq(jit_call(ex.func, args, 2, &res, 1, &trap), 0);
+	cr_assert_eq((uint32_t)res.bits, 0);
+	unload(&app);
+	return 0;
+}
+
+Test(wasi, a_call_filling_more_memory_than_the_machine_has_traps_the_app, .init = setup)
+{
+	harness_boot(1, 64ull << 20, fill_beyond_ram);
+}

@@ -182,13 +182,13 @@ int hosted_cmd_app(const struct hosted_config *cfg, const struct hosted_app *app
 	for (size_t i = 0; i < app->ndirs; i++, n++)
 		if (open_dir(app->dirs[i], &pre[n]) < 0)
 			goto out;
+	/* main() opened /dev/null on any closed stdio descriptor. */
 	for (int i = 0; i < 3; i++) {
-		int h = hosted_fd_adopt(i);
-
-		/* A closed stdio descriptor reads as empty and swallows writes. */
-		if (h < 0)
-			h = hosted_fd_adopt(open("/dev/null", O_RDWR | O_CLOEXEC));
-		r.wasi.stdio[i] = h;
+		if ((r.wasi.stdio[i] = hosted_fd_adopt(i)) < 0) {
+			fprintf(stderr, "k23sim: cannot give the app fd %d: %s\n", i,
+				kerr_str(r.wasi.stdio[i]));
+			goto out;
+		}
 	}
 	if (!(r.bytes = hosted_read_file(r.path, &r.size))) {
 		fprintf(stderr, "k23sim: %s: %s\n", r.path, strerror(errno));

@@ -43,6 +43,9 @@ int hosted_invoke(struct jit_instance *inst, const char *path, const char *name,
  * (an app's exit code for proc_exit, else 134 as wasmtime). */
 int hosted_trap_status(const struct jit_trap_info *trap);
 
+/* The decoder's allocator over the process's malloc. */
+extern const struct jit_wasm_alloc hosted_heap;
+
 /* The whole file (malloc'd) and its size, or NULL with errno set. */
 uint8_t *hosted_read_file(const char *path, size_t *size);
 

@@ -24,7 +24,7 @@ static void cli_free(void *ctx, void *p)
 	free(p);
 }
 
-static const struct jit_wasm_alloc cli_heap = { cli_alloc, cli_free, NULL };
+const struct jit_wasm_alloc hosted_heap = { cli_alloc, cli_free, NULL };
 
 uint8_t *hosted_read_file(const char *path, size_t *size)
 {
@@ -76,7 +76,7 @@ static struct jit_wasm_module *load(const char *path, uint8_t **bytes,
 		*status = 2;
 		return NULL;
 	}
-	rc = jit_wasm_decode(*bytes, size, &cli_heap, &m, &err);
+	rc = jit_wasm_decode(*bytes, size, &hosted_heap, &m, &err);
 	if (rc == 0) {
 		*status = 0;
 		return m;

@@ -240,7 +240,7 @@ static void kernel_free(void *ctx, void *p)
 	kfree(p);
 }
 
-static const struct jit_wasm_alloc kernel_heap = { kernel_alloc, kernel_free, NULL };
+const struct jit_wasm_alloc jit_kernel_heap = { kernel_alloc, kernel_free, NULL };
 
 /* Run the job on up to `harts` harts: workers on the others, one here. */
 static void run_job(struct job *job, unsigned harts)
@@ -346,7 +346,7 @@ int jit_module_compile(const uint8_t *bytes, size_t size,
 	}
 	if (!(mod = kzalloc(sizeof(*mod))))
 		return -K_ENOMEM;
-	if ((rc = jit_wasm_decode(bytes, size, &kernel_heap, &mod->wasm, err)) < 0) {
+	if ((rc = jit_wasm_decode(bytes, size, &jit_kernel_heap, &mod->wasm, err)) < 0) {
 		kfree(mod);
 		return rc;
 	}

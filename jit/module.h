@@ -49,4 +49,7 @@ typedef void (*jit_entry_stub)(void *code, void *ctx, struct jit_vmctx *caller,
 /* The stub for canonical type id, made on first use; NULL if out of memory. */
 jit_entry_stub jit_types_stub(uint32_t id);
 
+/* The decoder's allocator over the kernel heap (jit/codegen.c). */
+extern const struct jit_wasm_alloc jit_kernel_heap;
+
 #endif /* K23_JIT_MODULE_H */

@@ -17,8 +17,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "../hosted/hosted.h"
+
+/* The host's monotonic clock in ms, for tests that bound how long
+ * something took. */
+static inline uint64_t harness_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* The default machine (quiet: no banner) with `harts` harts and `memory`
  * bytes of RAM. */

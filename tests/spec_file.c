@@ -822,20 +822,6 @@ static void cmd_bad_instance(struct sfile *f, json_object *c, const char *type)
 
 /* -- Validation only ------------------------------------------------------------ */
 
-static void *host_alloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	return malloc(size);
-}
-
-static void host_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static const struct jit_wasm_alloc host_heap = { host_alloc, host_free, NULL };
-
 enum verdict { VALID, MALFORMED, INVALID, UNREADABLE };
 
 static enum verdict check(struct sfile *f, json_object *c, struct jit_wasm_error *err)
@@ -847,7 +833,7 @@ static enum verdict check(struct sfile *f, json_object *c, struct jit_wasm_error
 
 	if (!bytes)
 		return UNREADABLE;
-	rc = jit_wasm_decode(bytes, size, &host_heap, &m, err);
+	rc = jit_wasm_decode(bytes, size, &hosted_heap, &m, err);
 	jit_wasm_free(m);
 	free(bytes);
 	if (rc == 0)

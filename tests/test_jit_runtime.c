@@ -21,18 +21,6 @@
 
 /* -- Modules ---------------------------------------------------------------- */
 
-static void *k_alloc(void *ctx, size_t n)
-{
-	(void)ctx;
-	return kmalloc(n);
-}
-
-static void k_free(void *ctx, void *p)
-{
-	(void)ctx;
-	kfree(p);
-}
-
 /*
  * The module w holds, with `code` (code_len bytes, not owned) as the code
  * of its n defined functions at offsets[]; the bytes are copied and kept
@@ -41,14 +29,13 @@ static void k_free(void *ctx, void *p)
 static struct jit_module *module_with_code(const struct wb *w, const uint8_t *code,
 					   size_t code_len, const uint32_t *offsets, uint32_t n)
 {
-	struct jit_wasm_alloc a = { k_alloc, k_free, NULL };
 	struct jit_module *mod = kzalloc(sizeof(*mod));
 	uint8_t *bytes = malloc(w->len);
 	struct jit_wasm_error err;
 
 	cr_assert(mod && bytes);
 	memcpy(bytes, w->buf, w->len);
-	cr_assert_eq(jit_wasm_decode(bytes, w->len, &a, &mod->wasm, &err), 0,
+	cr_assert_eq(jit_wasm_decode(bytes, w->len, &jit_kernel_heap, &mod->wasm, &err), 0,
 		     "decode: %s at %u", err.msg, err.offset);
 	jit_layout_of(mod->wasm, &mod->layout);
 	mod->code = (uint8_t *)code;

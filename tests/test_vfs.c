@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -193,14 +192,6 @@ Test(vfs, every_walk_out_of_the_root_is_refused, .init = setup, .fini = teardown
 	harness_boot(1, 64ull << 20, walks);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Swap root/race between the directory and a symlink to ../outside. */
 static atomic_bool stop;
 
@@ -228,13 +219,13 @@ static int race(void *arg)
 	pthread_t t;
 	char line[32];
 	int inside = 0, refused = 0, other = 0;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = harness_now_ms();
 
 	atomic_store(&stop, false);
 	cr_assert_eq(pthread_create(&t, NULL, swapper, NULL), 0);
 	/* 20,000 walks, and on until both outcomes were seen (a loaded host
 	 * may not run the swapper for a while), for at most 30 s. */
-	for (int i = 0; i < 20000 || ((!inside || !refused) && now_ms() - t0 < 30000); i++) {
+	for (int i = 0; i < 20000 || ((!inside || !refused) && harness_now_ms() - t0 < 30000); i++) {
 		int r = read_through("race/file", line, sizeof(line));
 
 		if (!r) {

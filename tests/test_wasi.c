@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <sys/stat.h>
 #include <stdatomic.h>
-#include <time.h>
 #include <unistd.h>
 #include "harness.h"
 #include "wat.h"
@@ -121,14 +120,6 @@ static struct jit_value call(struct app *a, const char *name, const struct jit_v
 	return res;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Writes "ping" into the pipe after 100 ms, from outside the kernel. */
 static void *writer(void *arg)
 {
@@ -168,7 +159,7 @@ static int blocking_read(void *arg)
 	sched_task_t a, c;
 	pthread_t w;
 	intptr_t n;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = harness_now_ms();
 
 	load(&app, waits_wat, NULL);
 	cr_assert_eq(pthread_create(&w, NULL, writer, NULL), 0);
@@ -178,7 +169,7 @@ static int blocking_read(void *arg)
 	sched_join(c, NULL);
 	pthread_join(w, NULL);
 	cr_assert_eq(n, 4, "fd_read gave %ld", (long)n);
-	cr_assert_geq(now_ms() - t0, 100);
+	cr_assert_geq(harness_now_ms() - t0, 100);
 	/* ~100 ticks of 1 ms while the reader waited, on the one hart. */
 	cr_assert_gt(atomic_load(&ticks), 20, "only %d ticks: the read blocked the hart",
 		     atomic_load(&ticks));
@@ -209,23 +200,23 @@ static int poll_waits(void *arg)
 
 	load(&app, waits_wat, NULL);
 	/* A clock alone: 50 ms pass. */
-	t0 = now_ms();
+	t0 = harness_now_ms();
 	cr_assert_eq(sched_spawn(&a, app_wait, args, &big), 0);
 	sched_join(a, &ud);
 	cr_assert_eq(ud, 0x1234, "event %#lx", (long)ud);
-	cr_assert_geq(now_ms() - t0, 50);
-	cr_assert_lt(now_ms() - t0, 2000);
+	cr_assert_geq(harness_now_ms() - t0, 50);
+	cr_assert_lt(harness_now_ms() - t0, 2000);
 	/* The pipe becomes readable after 100 ms, long before 10 s. */
 	args[0].bits = 10000000000ull;
 	args[1].bits = 1;
-	t0 = now_ms();
+	t0 = harness_now_ms();
 	cr_assert_eq(pthread_create(&w, NULL, writer, NULL), 0);
 	cr_assert_eq(sched_spawn(&a, app_wait, args, &big), 0);
 	sched_join(a, &ud);
 	pthread_join(w, NULL);
 	cr_assert_eq(ud, 0x5678, "event %#lx", (long)ud);
-	cr_assert_geq(now_ms() - t0, 100);
-	cr_assert_lt(now_ms() - t0, 5000);
+	cr_assert_geq(harness_now_ms() - t0, 100);
+	cr_assert_lt(harness_now_ms() - t0, 5000);
 	unload(&app);
 	return 0;
 }

@@ -17,16 +17,11 @@ struct iov {
 	uint32_t len;
 };
 
-/* The app's iovec array at ptr: n entries, each inside memory. */
-static unsigned get_iovs(const struct wasi_call *c, uint32_t ptr, uint32_t n,
+/* The app's iovec array at p (n entries, checked to lie in memory):
+ * each buffer inside memory. */
+static unsigned get_iovs(const struct wasi_call *c, const uint8_t *p, uint32_t n,
 			 struct iov *iov)
 {
-	const uint8_t *p = wasi_ptr(c, ptr, (uint64_t)n * 8);
-
-	if (n > IOVS_MAX)
-		return WASI_EINVAL;
-	if (!p)
-		return WASI_EFAULT;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t base = get_u32(p + 8 * i), len = get_u32(p + 8 * i + 4);
 
@@ -73,16 +68,17 @@ static unsigned xfer(struct wasi_call *c, struct wasi_fd *f, enum xfer op, uint3
 	uint16_t ev = op == XFER_READ || op == XFER_PREAD || op == XFER_RECV ? HAL_POLL_IN :
 									      HAL_POLL_OUT;
 	uint64_t done = 0;
+	const uint8_t *arr = wasi_ptr(c, iovs, (uint64_t)n * 8);
 	struct iov *iov;
 	unsigned err;
 
 	if (n > IOVS_MAX)
 		return WASI_EINVAL;
-	if (!wasi_ptr(c, iovs, (uint64_t)n * 8))
+	if (!arr)
 		return WASI_EFAULT;
 	if (!(iov = kmalloc((n ? n : 1) * sizeof(*iov))))
 		return WASI_ENOMEM;
-	if ((err = get_iovs(c, iovs, n, iov)))
+	if ((err = get_iovs(c, arr, n, iov)))
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
 		wasi_touch(iov[i].buf, iov[i].len, ev == HAL_POLL_IN);

@@ -34,6 +34,12 @@ static unsigned resolve(struct wasi_call *c, uint32_t fd, uint64_t need, uint32_
 	return 0;
 }
 
+/* vfs_resolve's flags for a lookupflags argument. */
+static unsigned follow(uint64_t lookupflags)
+{
+	return (uint32_t)lookupflags & LOOKUP_SYMLINK_FOLLOW ? VFS_FOLLOW : 0;
+}
+
 static bool is_dot(const struct vfs_path *p)
 {
 	return !kstrcmp(p->name, ".");
@@ -67,7 +73,7 @@ unsigned wasi_path_open(struct wasi_call *c, const uint64_t *a)
 	if (!wasi_ptr(c, (uint32_t)a[8], 4))
 		return WASI_EFAULT;
 	if ((err = resolve(c, (uint32_t)a[0], need, (uint32_t)a[2], (uint32_t)a[3],
-			   (uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW ? VFS_FOLLOW : 0, &p, &dir)))
+			   follow(a[1]), &p, &dir)))
 		return err;
 	/*
 	 * The access mode follows the rights asked for.  FD_WRITE asks for
@@ -146,7 +152,7 @@ unsigned wasi_path_filestat_get(struct wasi_call *c, const uint64_t *a)
 	if (!wasi_ptr(c, (uint32_t)a[4], 64))
 		return WASI_EFAULT;
 	if ((err = resolve(c, (uint32_t)a[0], RIGHT_PATH_FILESTAT_GET, (uint32_t)a[2],
-			   (uint32_t)a[3], (uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW ? VFS_FOLLOW : 0,
+			   (uint32_t)a[3], follow(a[1]),
 			   &p, NULL)))
 		return err;
 	r = is_dot(&p) ? hal_fd_stat(p.dir, &st) : hal_fd_statat(p.dir, p.name, &st);
@@ -168,7 +174,7 @@ unsigned wasi_path_filestat_set_times(struct wasi_call *c, const uint64_t *a)
 	if ((err = wasi_times(a[4], a[5], (uint32_t)a[6], &at, &mt)))
 		return err;
 	if ((err = resolve(c, (uint32_t)a[0], RIGHT_PATH_FILESTAT_SET_TIMES, (uint32_t)a[2],
-			   (uint32_t)a[3], (uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW ? VFS_FOLLOW : 0,
+			   (uint32_t)a[3], follow(a[1]),
 			   &p, NULL)))
 		return err;
 	r = hal_fd_set_times(p.dir, is_dot(&p) ? NULL : p.name, at, mt);
@@ -183,7 +189,7 @@ unsigned wasi_path_link(struct wasi_call *c, const uint64_t *a)
 	int r, t;
 
 	if ((err = resolve(c, (uint32_t)a[0], RIGHT_PATH_LINK_SOURCE, (uint32_t)a[2],
-			   (uint32_t)a[3], (uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW ? VFS_FOLLOW : 0,
+			   (uint32_t)a[3], follow(a[1]),
 			   &from, NULL)))
 		return err;
 	if ((err = resolve(c, (uint32_t)a[4], RIGHT_PATH_LINK_TARGET, (uint32_t)a[5],

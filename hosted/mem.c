@@ -113,7 +113,11 @@ void *hal_code_alloc(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	if (len >= (2u << 20))
+		madvise(p, len, MADV_HUGEPAGE);
+	return p;
 }
 
 int hal_code_seal(void *code, size_t len)

@@ -2,19 +2,20 @@
  * x86_64.c - the x86-64 back end of the JIT: emit.h implemented with the
  * encoders of x86_64_enc.h.
  *
- * Registers: JIT register r < 16 is GPR r, 32 + n is XMMn.  Allocatable:
- * rax rcx rdx rsi rdi r8 r9 and xmm0-xmm13, all caller-saved, so a call
- * clobbers nothing the front end still holds.  r10 and r11, xmm14 and
- * xmm15 are this file's scratch; r14 holds memory 0's base and r15 the
- * vmctx for the whole body (both callee-saved, so host and runtime calls
- * keep them); rbp is the frame pointer, so every frame links to its
- * caller's for backtraces.
+ * Registers: JIT register r < 16 is GPR r, 32 + n is XMMn.  Operands:
+ * rax rcx rdx rdi and xmm0-xmm7, all caller-saved, so a call clobbers
+ * nothing the front end still holds; homes of the busiest locals: rbx r12
+ * r13 r8 r9 rsi and xmm8-xmm13 (see home_gpr).  r10 and r11, xmm14 and
+ * xmm15 are this file's scratch; r14 holds memory 0's base in functions
+ * that use memory and r15 the vmctx for the whole body (both callee-saved,
+ * so host and runtime calls keep them); rbp is the frame pointer, so every
+ * frame links to its caller's for backtraces.
  *
  * The frame, from rbp down:
  *	[rbp + 16 + 8k]	stack-passed parameter k (its local's home)
  *	[rbp + 8]	return address
  *	[rbp]		caller's rbp
- *	[rbp - 8]	caller's r15, [rbp - 16] caller's r14
+ *	[rbp - 8]	caller's r15, [rbp - 16] caller's r14 (if it uses memory)
  *	[rbp - 24]	caller's rbx, [rbp - 32] r12, [rbp - 40] r13 (when homes)
  *	[rbp - 48]	where to store results (functions with more than one)
  *	[rbp - 56 - 8i]	local i (register-passed parameters, declared locals;
@@ -50,19 +51,21 @@
 #define REG_VM R15
 
 const uint64_t jit_target_regs =
-	1ull << RAX | 1ull << RCX | 1ull << RDX | 1ull << RSI | 1ull << RDI |
+	1ull << RAX | 1ull << RCX | 1ull << RDX | 1ull << RDI |
 	0xffull << JIT_FPR;
 
 /*
  * Homes of the busiest locals: rbx, r12 and r13, callee-saved, so calls
- * keep them (the first three homes, saved in the prologue); r8, r9 and
- * xmm8-xmm13, which calls clobber, so they are saved to their locals'
- * frame slots around every call.
+ * keep them (the first three homes, saved in the prologue); r8, r9, rsi
+ * and xmm8-xmm13, which calls clobber, so they are saved to their locals'
+ * frame slots around every call.  Six of each: a seventh integer home
+ * would leave three operand registers, too few for x86's fixed ones
+ * (shift counts in cl, division in rdx:rax).
  */
-static const enum x64_gpr home_gpr[] = { X64_RBX, X64_R12, X64_R13, X64_R8, X64_R9 };
+static const enum x64_gpr home_gpr[] = { X64_RBX, X64_R12, X64_R13, X64_R8, X64_R9, X64_RSI };
 #define CALLEE_SAVED_HOMES	3
 #define HOME_FPR0	8
-const uint8_t jit_target_homes[2] = { 5, 6 };
+const uint8_t jit_target_homes[2] = { 6, 6 };
 
 /* Where the callee-saved homes keep the caller's values. */
 static const int32_t home_save[CALLEE_SAVED_HOMES] = { -24, -32, -40 };
@@ -504,7 +507,7 @@ static void homes_around_call(struct jit_cc *c, bool save)
 /* A home that calls clobber, saved at the local's frame slot. */
 static void clobbered_home(struct jit_cc *c, uint8_t r, int32_t slot)
 {
-	if (r < JIT_FPR && r != X64_R8 && r != X64_R9)
+	if (r == X64_RBX || r == X64_R12 || r == X64_R13)
 		return;		/* callee-saved: the prologue keeps the caller's */
 	c->saved_reg[c->nsaved] = r;
 	c->saved_off[c->nsaved++] = slot;
@@ -521,7 +524,9 @@ void jit_emit_prologue(struct jit_cc *c)
 	x64_push(B(c), RBP);
 	x64_mov_rr(B(c), true, RBP, RSP);
 	x64_push(B(c), R15);
-	x64_push(B(c), R14);
+	/* r14 is saved only where it changes; the frame keeps its slot. */
+	if (c->uses_memory)
+		x64_push(B(c), R14);
 	x64_mov_rr(B(c), true, REG_VM, RDI);
 
 	/* The stack check: the frame must end above the store's limit. */
@@ -616,8 +621,12 @@ static void epilogue(struct jit_cc *c)
 	for (unsigned k = 0; k < CALLEE_SAVED_HOMES; k++)
 		if (c->home_regs >> home_gpr[k] & 1)
 			x64_load(B(c), X64_QWORD, false, true, home_gpr[k], frame(home_save[k]));
-	x64_lea(B(c), true, RSP, frame(-16));
-	x64_pop(B(c), R14);
+	if (c->uses_memory) {
+		x64_lea(B(c), true, RSP, frame(-16));
+		x64_pop(B(c), R14);
+	} else {
+		x64_lea(B(c), true, RSP, frame(-8));
+	}
 	x64_pop(B(c), R15);
 	x64_pop(B(c), RBP);
 	x64_ret(B(c));
@@ -659,7 +668,8 @@ static void emit_trap_call(struct jit_cc *c)
 
 void jit_emit_finish(struct jit_cc *c)
 {
-	uint32_t size = ALIGN_UP(c->frame_bytes + c->out_bytes, 16u);
+	/* Below what the pushes left: the frame, and r14's slot if unpushed. */
+	uint32_t size = ALIGN_UP(c->frame_bytes + c->out_bytes, 16u) + (c->uses_memory ? 0 : 8);
 	uint32_t trap_site[JIT_TRAP_COUNT + 1];
 	uint32_t eax_stub = UINT32_MAX;
 

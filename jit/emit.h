@@ -56,7 +56,7 @@ void jit_emit_return(struct jit_cc *c, const struct jit_opnd *results);
 /* After the body: the stubs, and the frame size in the prologue. */
 void jit_emit_finish(struct jit_cc *c);
 
-/* A poll of the preemption flag (function entries, loop headers). */
+/* A poll of the preemption flag at a loop header (the prologue has its own). */
 void jit_emit_poll(struct jit_cc *c);
 /* Whatever the target wants before a loop's first instruction (alignment). */
 void jit_emit_loop_header(struct jit_cc *c);

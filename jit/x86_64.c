@@ -306,18 +306,24 @@ static void call_abs(struct jit_cc *c, const void *fn)
 	x64_call_r(B(c), RAX);
 }
 
-void jit_emit_poll(struct jit_cc *c)
+/* The poll, with the vmctx's hot pointer in register hot. */
+static void poll_through(struct jit_cc *c, enum x64_gpr hot)
 {
 	uint32_t site;
 
-	x64_load(B(c), X64_QWORD, false, true, R11,
-		 x64_mem_bd(REG_VM, (int32_t)offsetof(struct jit_vmctx, hot)));
-	/* cmp byte [r11 + poll], 0 */
+	/* cmp byte [hot + poll], 0 */
 	x64_emit_rm(B(c), 0x80, 0, X64_CMP,
-		    x64_mem_bd(R11, (int32_t)offsetof(struct jit_hot, poll)));
+		    x64_mem_bd(hot, (int32_t)offsetof(struct jit_hot, poll)));
 	jit_buf_put8(B(c), 0);
 	site = x64_jcc_rel32(B(c), X64_CC_NE);
 	jit_add_stub(c, site, jit_buf_pos(B(c)), JIT_STUB_POLL);
+}
+
+void jit_emit_poll(struct jit_cc *c)
+{
+	x64_load(B(c), X64_QWORD, false, true, R11,
+		 x64_mem_bd(REG_VM, (int32_t)offsetof(struct jit_vmctx, hot)));
+	poll_through(c, R11);
 }
 
 /*
@@ -529,7 +535,9 @@ void jit_emit_prologue(struct jit_cc *c)
 		x64_push(B(c), R14);
 	x64_mov_rr(B(c), true, REG_VM, RDI);
 
-	/* The stack check: the frame must end above the store's limit. */
+	/* The stack check: the frame must end above the store's limit.  rax
+	 * keeps the hot pointer for the poll below (no argument travels in
+	 * it, and the moves of parameters to their homes go through r11). */
 	x64_load(B(c), X64_QWORD, false, true, RAX,
 		 x64_mem_bd(REG_VM, (int32_t)offsetof(struct jit_vmctx, hot)));
 	x64_lea(B(c), true, R11, x64_mem_bd(RSP, -0x7fffffff));
@@ -596,6 +604,9 @@ void jit_emit_prologue(struct jit_cc *c)
 		else
 			x64_alu_rr(B(c), X64_XOR, false, gpr(h->reg), gpr(h->reg));
 	}
+	/* Every local is in its home now, which is all a poll needs (the
+	 * frame slots zeroed next are read only once the body runs). */
+	poll_through(c, RAX);
 	lo = FRAME_LOCALS - 8 * (int32_t)(nframe - 1);
 	if (ndecl && ndecl <= 8) {
 		for (uint32_t i = ft->nparams; i < c->nlocals; i++)
@@ -613,7 +624,6 @@ void jit_emit_prologue(struct jit_cc *c)
 	c->slot0 = FRAME_LOCALS - 8 * (int32_t)nframe -
 		   8 * (int32_t)c->m->funcs[c->func].max_operands + 8;
 	c->frame_bytes = (uint32_t)(-c->slot0 - 16);
-	jit_emit_poll(c);
 }
 
 static void epilogue(struct jit_cc *c)

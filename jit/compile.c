@@ -525,6 +525,7 @@ static void enter_block(struct jit_cc *c, uint32_t nparams)
  */
 struct cond {
 	unsigned op;
+	bool negated;		/* under an odd number of i32.eqz */
 	struct jit_cval lhs, rhs;
 	uint32_t at;		/* stack position of lhs */
 };
@@ -569,7 +570,7 @@ static int emit_cond(struct jit_cc *c, struct cond *k)
 	}
 	if (!in_home_reg(c, &k->lhs))
 		jit_ra_free(c, lhs);
-	return cc;
+	return k->negated ? jit_cond_not(cc) : cc;
 }
 
 /*
@@ -1131,6 +1132,10 @@ static void op_compare(struct jit_cc *c, struct fstate *st, unsigned op)
 		k.rhs = pop(c);
 	k.at = c->nvals - 1;
 	k.lhs = pop(c);
+	/* i32.eqz of a compare is the opposite compare (compilers emit
+	 * `br_if (i32.eqz (cmp))` for loops). */
+	for (; *st->p == JIT_OP_I32_EQZ; st->p++)
+		k.negated = !k.negated;
 	if (*st->p == JIT_OP_BR_IF) {
 		st->p++;
 		op_br_if(c, st, &k);

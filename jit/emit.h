@@ -88,6 +88,9 @@ int jit_emit_compare(struct jit_cc *c, unsigned op, uint8_t lhs,
 		     const struct jit_opnd *rhs);
 /* The condition "v != 0" for an i32 (or a reference: "v is not null"). */
 int jit_emit_test(struct jit_cc *c, uint8_t type, const struct jit_opnd *v);
+/* The opposite condition (of the same flags: a float compare's opposite
+ * holds when an operand is NaN, as i32.eqz of the compare does). */
+int jit_cond_not(int cond);
 /* dst (i32) = cond ? 1 : 0. */
 void jit_emit_setcc(struct jit_cc *c, int cond, uint8_t dst);
 /* dst = cond ? dst : other. */

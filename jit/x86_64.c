@@ -1284,6 +1284,13 @@ static int int_cc(unsigned op)
 	}
 }
 
+int jit_cond_not(int cond)
+{
+	if (cond == COND_FEQ || cond == COND_FNE)
+		return cond == COND_FEQ ? COND_FNE : COND_FEQ;
+	return cond ^ 1;	/* x86 condition codes come in opposite pairs */
+}
+
 int jit_emit_compare(struct jit_cc *c, unsigned op, uint8_t lhs,
 		     const struct jit_opnd *rhs)
 {

@@ -6,8 +6,11 @@
  * running, direct calls between linked modules, deep recursion, and code
  * that does not depend on the number of harts compiling it.
  */
+#include <inttypes.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include "harness.h"
 #include "wat.h"
 #include "../jit/jit.h"
@@ -568,4 +571,124 @@ static int grow_fail_body(void *arg)
 Test(jit, a_failed_grow_converts_as_an_unsigned_i32)
 {
 	harness_boot(1, 256u << 20, grow_fail_body);
+}
+
+/*
+ * i32.eqz of a compare is compiled as the opposite compare, fused into
+ * the br_if, if or value after it: for floats that is the opposite flags
+ * test, true when an operand is NaN, never the opposite relation.
+ */
+static const char *const negated_ops[] = {
+	"f64.eq", "f64.ne", "f64.lt", "f64.gt", "f64.le", "f64.ge",
+	"f32.lt", "f32.ge", "i32.lt_s", "i32.ge_u", "i64.gt_u", "i64.le_s",
+};
+#define NEGATED_OPS	(sizeof(negated_ops) / sizeof(negated_ops[0]))
+
+/* Each shape returns the compare's value, the last two its opposite
+ * (an odd number of eqz). */
+static const char *const negated_shapes[] = {
+	"(block (br_if 0 (i32.eqz (%s (local.get 0) (local.get 1)))) (return (i32.const 1)))"
+	" (i32.const 0)",
+	"(if (result i32) (i32.eqz (%s (local.get 0) (local.get 1)))"
+	" (then (i32.const 0)) (else (i32.const 1)))",
+	"(i32.eqz (i32.eqz (%s (local.get 0) (local.get 1))))",
+	"(i32.eqz (%s (local.get 0) (local.get 1)))",
+	"(i32.eqz (i32.eqz (i32.eqz (%s (local.get 0) (local.get 1)))))",
+};
+#define NEGATED_SHAPES	(sizeof(negated_shapes) / sizeof(negated_shapes[0]))
+
+static bool compare_in_c(const char *op, double a, double b)
+{
+	const char *rel = strchr(op, '.') + 1;
+	bool ints = op[0] == 'i';
+	bool sgn = ints && strstr(rel, "_s");
+	int64_t sa = (int64_t)a, sb = (int64_t)b;
+	uint64_t ua = (uint64_t)sa, ub = (uint64_t)sb;
+
+	if (!strcmp(op, "i32.ge_u"))
+		ua = (uint32_t)ua, ub = (uint32_t)ub;
+	if (!strncmp(rel, "eq", 2))
+		return ints ? ua == ub : a == b;
+	if (!strncmp(rel, "ne", 2))
+		return ints ? ua != ub : a != b;
+	if (!strncmp(rel, "lt", 2))
+		return ints ? (sgn ? sa < sb : ua < ub) : a < b;
+	if (!strncmp(rel, "gt", 2))
+		return ints ? (sgn ? sa > sb : ua > ub) : a > b;
+	if (!strncmp(rel, "le", 2))
+		return ints ? (sgn ? sa <= sb : ua <= ub) : a <= b;
+	return ints ? (sgn ? sa >= sb : ua >= ub) : a >= b;
+}
+
+static struct jit_value value_of(const char *op, double v)
+{
+	struct jit_value x = { 0 };
+
+	if (!strncmp(op, "f64", 3)) {
+		x.type = JIT_F64;
+		memcpy(&x.bits, &v, 8);
+	} else if (!strncmp(op, "f32", 3)) {
+		float f = (float)v;
+
+		x.type = JIT_F32;
+		memcpy(&x.bits, &f, 4);
+	} else {
+		x.type = op[1] == '3' ? JIT_I32 : JIT_I64;
+		x.bits = op[1] == '3' ? (uint32_t)(int64_t)v : (uint64_t)(int64_t)v;
+	}
+	return x;
+}
+
+static int negated_body(void *arg)
+{
+	static const double vals[] = { 1.0, 2.0, -1.0, -0.0, 0.0, NAN };
+	static char text[16384];
+	size_t len = 0;
+	struct jit_instance *inst;
+	struct jit_store *s;
+
+	(void)arg;
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "(module");
+	for (unsigned i = 0; i < NEGATED_OPS; i++)
+		for (unsigned k = 0; k < NEGATED_SHAPES; k++) {
+			char body[256];
+			const char *t = negated_ops[i];
+
+			snprintf(body, sizeof(body), negated_shapes[k], t);
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+				" (func (export \"%u.%u\") (param %.3s %.3s) (result i32) %s)",
+				i, k, t, t, body);
+		}
+	snprintf(text + len, sizeof(text) - len, ")");
+	cr_assert_eq(jit_store_create(&s), 0);
+	inst = instantiate(s, compile(text));
+	for (unsigned i = 0; i < NEGATED_OPS; i++)
+		for (unsigned k = 0; k < NEGATED_SHAPES; k++)
+			for (unsigned a = 0; a < 6; a++)
+				for (unsigned b = 0; b < 6; b++) {
+					const char *op = negated_ops[i];
+					struct jit_value args[2] = { value_of(op, vals[a]),
+								     value_of(op, vals[b]) };
+					struct jit_value res = { 0 };
+					struct jit_trap_info trap;
+					char name[16];
+					bool want = compare_in_c(op, vals[a], vals[b]);
+
+					if (op[0] == 'i' && (isnan(vals[a]) || isnan(vals[b])))
+						continue;
+					snprintf(name, sizeof(name), "%u.%u", i, k);
+					cr_assert_eq(jit_call(export(inst, name), args, 2, &res, 1,
+							      &trap), 0);
+					cr_assert_eq(res.bits, k >= 3 ? !want : want,
+						     "%s shape %u of (%g, %g): %" PRIu64, op, k,
+						     vals[a], vals[b], res.bits);
+				}
+	jit_store_destroy(s);
+	release_all();
+	return 0;
+}
+
+Test(jit, eqz_of_a_compare_is_its_opposite_even_with_nan)
+{
+	harness_boot(1, 256u << 20, negated_body);
 }

@@ -17,10 +17,13 @@
  * native one is a miscompile: its figure is left out and bench_run exits 1.
  *
  * The programs are built by `make bench` into RUN_DIR: NAME (native) and
- * NAME.wasm (clang, wasm32, no imports).  Run from the repository root.
+ * NAME.wasm (clang, wasm32, no imports).  Run from the repository root:
+ * bench_run [NAME...] times the named programs only (geometric means over
+ * those).
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,11 +167,33 @@ static double time_once(const struct prog *p, enum engine e, uint64_t *sum)
 	return secs;
 }
 
-int main(void)
+/* Is the program named on the command line (or is none named)? */
+static bool chosen(const char *name, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return argc < 2;
+}
+
+int main(int argc, char **argv)
 {
 	int on[ENGINES] = { [NATIVE] = 1 }, failed = 0, all_ok[ENGINES];
 	double log_sum[ENGINES] = { 0 };
+	unsigned nprogs = 0;
 	char line[256];
+
+	for (int i = 1; i < argc; i++) {
+		size_t k = 0;
+
+		while (k < PROGS && strcmp(progs[k].name, argv[i]))
+			k++;
+		if (k == PROGS) {
+			fprintf(stderr, "bench_run: no program '%s' (usage: bench_run [NAME...])\n",
+			    argv[i]);
+			return 2;
+		}
+	}
 
 	if (!run_command("node --version", line, sizeof(line)))
 		on[LIFTOFF] = on[TURBOFAN] = 1;
@@ -188,6 +213,9 @@ int main(void)
 		uint64_t sum[ENGINES];
 		int ok[ENGINES];
 
+		if (!chosen(p->name, argc, argv))
+			continue;
+		nprogs++;
 		for (int e = 0; e < ENGINES; e++)
 			ok[e] = on[e];
 		for (int r = 0; r < REPS; r++)
@@ -237,10 +265,10 @@ int main(void)
 		fflush(stdout);
 	}
 	if (all_ok[LIFTOFF])
-		bench_report("run.geomean.liftoff", exp(log_sum[LIFTOFF] / PROGS), 2, "x");
+		bench_report("run.geomean.liftoff", exp(log_sum[LIFTOFF] / nprogs), 2, "x");
 	if (all_ok[TURBOFAN])
-		bench_report("run.geomean.turbofan", exp(log_sum[TURBOFAN] / PROGS), 2, "x");
+		bench_report("run.geomean.turbofan", exp(log_sum[TURBOFAN] / nprogs), 2, "x");
 	if (all_ok[K23SIM])
-		bench_report("run.geomean", exp(log_sum[K23SIM] / PROGS), 2, "x");
+		bench_report("run.geomean", exp(log_sum[K23SIM] / nprogs), 2, "x");
 	return failed;
 }

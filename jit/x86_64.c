@@ -7,15 +7,19 @@
  * nothing the front end still holds; homes of the busiest locals: rbx r12
  * r13 r8 r9 rsi and xmm8-xmm13 (see home_gpr).  r10 and r11, xmm14 and
  * xmm15 are this file's scratch; r14 holds memory 0's base in functions
- * that use memory and r15 the vmctx for the whole body (both callee-saved,
- * so host and runtime calls keep them); rbp is the frame pointer, so every
- * frame links to its caller's for backtraces.
+ * that use memory and r15 the vmctx for the whole body.  Both are
+ * callee-saved in C, so host and runtime calls keep them, but a wasm
+ * function does not restore them: a direct call stays in the instance,
+ * where they hold the same values, so only calls through a table or an
+ * import load them back, and the entry stub saves them for its C caller.
+ * rbp is the frame pointer, so every frame links to its caller's for
+ * backtraces.
  *
  * The frame, from rbp down:
  *	[rbp + 16 + 8k]	stack-passed parameter k (its local's home)
  *	[rbp + 8]	return address
  *	[rbp]		caller's rbp
- *	[rbp - 8]	caller's r15, [rbp - 16] caller's r14 (if it uses memory)
+ *	[rbp - 8]	the vmctx, [rbp - 16] unused
  *	[rbp - 24]	caller's rbx, [rbp - 32] r12, [rbp - 40] r13 (when homes)
  *	[rbp - 48]	where to store results (functions with more than one)
  *	[rbp - 56 - 8i]	local i (register-passed parameters, declared locals;
@@ -530,10 +534,7 @@ void jit_emit_prologue(struct jit_cc *c)
 	assign_homes(c);
 	x64_push(B(c), RBP);
 	x64_mov_rr(B(c), true, RBP, RSP);
-	x64_push(B(c), R15);
-	/* r14 is saved only where it changes; the frame keeps its slot. */
-	if (c->uses_memory)
-		x64_push(B(c), R14);
+	x64_push(B(c), RDI);	/* the vmctx, for after calls that change it */
 	x64_mov_rr(B(c), true, REG_VM, RDI);
 
 	/* The stack check: the frame must end above the store's limit.  rax
@@ -632,14 +633,7 @@ static void epilogue(struct jit_cc *c)
 	for (unsigned k = 0; k < CALLEE_SAVED_HOMES; k++)
 		if (c->home_regs >> home_gpr[k] & 1)
 			x64_load(B(c), X64_QWORD, false, true, home_gpr[k], frame(home_save[k]));
-	if (c->uses_memory) {
-		x64_lea(B(c), true, RSP, frame(-16));
-		x64_pop(B(c), R14);
-	} else {
-		x64_lea(B(c), true, RSP, frame(-8));
-	}
-	x64_pop(B(c), R15);
-	x64_pop(B(c), RBP);
+	x64_leave(B(c));
 	x64_ret(B(c));
 }
 
@@ -679,8 +673,8 @@ static void emit_trap_call(struct jit_cc *c)
 
 void jit_emit_finish(struct jit_cc *c)
 {
-	/* Below what the pushes left: the frame, and r14's slot if unpushed. */
-	uint32_t size = ALIGN_UP(c->frame_bytes + c->out_bytes, 16u) + (c->uses_memory ? 0 : 8);
+	/* Below the vmctx's push: the frame, and the unused slot at rbp - 16. */
+	uint32_t size = ALIGN_UP(c->frame_bytes + c->out_bytes, 16u) + 8;
 	uint32_t trap_site[JIT_TRAP_COUNT + 1];
 	uint32_t eax_stub = UINT32_MAX;
 
@@ -1556,6 +1550,12 @@ uint8_t jit_emit_call(struct jit_cc *c, const struct jit_call *call)
 			 x64_mem_bd(R10, (int32_t)offsetof(struct jit_func, ctx)));
 		x64_mov_rr(B(c), true, RSI, REG_VM);
 		x64_call_m(B(c), x64_mem_bd(R10, (int32_t)offsetof(struct jit_func, code)));
+		/* The callee may belong to another instance: this one's vmctx
+		 * and memory base back. */
+		x64_load(B(c), X64_QWORD, false, true, REG_VM, frame(-8));
+		if (c->uses_memory)
+			x64_load(B(c), X64_QWORD, false, true, REG_MEM,
+				 x64_mem_bd(REG_VM, (int32_t)offsetof(struct jit_vmctx, mem_base)));
 		break;
 	}
 	homes_around_call(c, false);
@@ -1620,6 +1620,8 @@ bool jit_emit_entry_stub(struct jit_buf *b, const struct jit_sig *sig)
 	x64_mov_rr(B(c), true, RBP, RSP);
 	x64_push(B(c), X64_RBX);
 	x64_push(B(c), X64_R12);
+	x64_push(B(c), R14);	/* wasm code keeps neither (see the top) */
+	x64_push(B(c), R15);
 	if (frame_size)
 		x64_alu_ri(B(c), X64_SUB, true, RSP, (int32_t)frame_size);
 	x64_mov_rr(B(c), true, X64_RBX, RCX);
@@ -1652,7 +1654,9 @@ bool jit_emit_entry_stub(struct jit_buf *b, const struct jit_sig *sig)
 		else
 			x64_store(B(c), X64_QWORD, x64_mem_bd(X64_RBX, 0), RAX);
 	}
-	x64_lea(B(c), true, RSP, frame(-16));
+	x64_lea(B(c), true, RSP, frame(-32));
+	x64_pop(B(c), R15);
+	x64_pop(B(c), R14);
 	x64_pop(B(c), X64_R12);
 	x64_pop(B(c), X64_RBX);
 	x64_pop(B(c), RBP);

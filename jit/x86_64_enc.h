@@ -527,6 +527,12 @@ static inline void x64_ret(struct jit_buf *b)
 	jit_buf_put8(b, 0xc3);
 }
 
+/* leave: rsp = rbp, pop rbp. */
+static inline void x64_leave(struct jit_buf *b)
+{
+	jit_buf_put8(b, 0xc9);
+}
+
 /* ud2 raises #UD (SIGILL hosted): a trap the handler recognises. */
 static inline void x64_ud2(struct jit_buf *b)
 {

@@ -243,6 +243,66 @@ Test(jit, linked_modules_call_each_other)
 	harness_boot(1, 256u << 20, link_body);
 }
 
+/*
+ * After a call into another instance (an import, a shared table) the
+ * caller's memory and globals are its own again: the callee brought its
+ * own vmctx and memory base, and compiled code does not keep the
+ * caller's across calls (x86_64.c), so the call site restores them.
+ */
+static const char *other_wat =
+	"(module"
+	"  (memory (export \"mem\") 1)"
+	"  (global $g (mut i32) (i32.const 2000))"
+	"  (table (export \"tab\") 1 funcref)"
+	"  (elem (i32.const 0) $poke)"
+	"  (func $poke (export \"poke\") (param i32) (result i32)"
+	"    (i32.store (i32.const 8) (i32.add (i32.load (i32.const 8)) (local.get 0)))"
+	"    (global.set $g (i32.add (global.get $g) (i32.const 1)))"
+	"    (i32.load (i32.const 8))))";
+
+static const char *own_wat =
+	"(module"
+	"  (import \"other\" \"poke\" (func $poke (param i32) (result i32)))"
+	"  (import \"other\" \"tab\" (table 1 funcref))"
+	"  (type $t (func (param i32) (result i32)))"
+	"  (memory 1)"
+	"  (global $g (mut i32) (i32.const 100))"
+	"  (data (i32.const 8) \"\\07\")"
+	"  (func $inner (param i32) (result i32)"
+	"    (drop (call $poke (local.get 0)))"
+	"    (drop (call_indirect (type $t) (local.get 0) (i32.const 0)))"
+	"    (i32.add (i32.load (i32.const 8)) (global.get $g)))"
+	"  (func (export \"run\") (param i32) (result i32)"
+	"    (i32.store (i32.const 8) (i32.add (i32.load (i32.const 8)) (i32.const 1)))"
+	"    (i32.add (call $inner (local.get 0))"
+	"      (i32.add (i32.load (i32.const 8)) (global.get $g)))))";
+
+static int own_memory_body(void *arg)
+{
+	struct jit_instance *other, *own;
+	struct jit_trap_info trap;
+	struct jit_store *s;
+	uint32_t n = 5;
+
+	(void)arg;
+	cr_assert_eq(jit_store_create(&s), 0);
+	other = instantiate(s, compile(other_wat));
+	cr_assert_eq(jit_store_register(s, "other", other), 0);
+	own = instantiate(s, compile(own_wat));
+	/* own: byte 8 is 7 + 1 = 8, the global 100, both read twice; the
+	 * other's memory got 5 twice. */
+	cr_assert_eq(call_i32(export(own, "run"), &n, 1, &trap), 2 * (8 + 100));
+	cr_assert_eq(call_i32(export(other, "poke"), &(uint32_t){ 0 }, 1, &trap), 10);
+	jit_store_destroy(s);
+	release_all();
+	return 0;
+}
+
+Test(jit, a_call_into_another_instance_comes_back_to_the_callers_memory)
+{
+	harness_boot(1, 256u << 20, own_memory_body);
+}
+
 /* -- Recursion ------------------------------------------------------------ */
 
 static const char *deep_wat =

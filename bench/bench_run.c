@@ -67,11 +67,15 @@ static const char *const engine_name[ENGINES] = {
 
 /* The shell commands that print "CHECKSUM SECONDS" for a program's name
  * and n.  --no-wasm-lazy-compilation moves V8's compile out of the timed
- * call, where k23sim's is not either (see bench/run_v8.mjs). */
+ * call, where k23sim's is not either (see bench/run_v8.mjs).  Liftoff
+ * needs --no-wasm-dynamic-tiering as well as --no-wasm-tier-up: with the
+ * first alone (node 20), V8 still recompiles hot functions with TurboFan
+ * while the program runs (perf showed sort's time in "quicksort-turbofan"),
+ * and "Liftoff" measured a mix of both tiers. */
 static const char *const engine_cmd[ENGINES] = {
 	[NATIVE] = RUN_DIR "/%s %" PRIu32,
-	[LIFTOFF] = "node --liftoff --no-wasm-tier-up --no-wasm-lazy-compilation "
-	    "bench/run_v8.mjs " RUN_DIR "/%s.wasm %" PRIu32,
+	[LIFTOFF] = "node --liftoff --no-wasm-tier-up --no-wasm-dynamic-tiering "
+	    "--no-wasm-lazy-compilation bench/run_v8.mjs " RUN_DIR "/%s.wasm %" PRIu32,
 	[TURBOFAN] = "node --no-liftoff --no-wasm-lazy-compilation "
 	    "bench/run_v8.mjs " RUN_DIR "/%s.wasm %" PRIu32,
 };

@@ -11,9 +11,10 @@
 // call after compile and instantiate) and as gcc's compile does natively;
 // bench_run passes --no-wasm-lazy-compilation so V8 compiles everything in
 // `new WebAssembly.Module` rather than inside the call.  There is no
-// warm-up call: under --liftoff --no-wasm-tier-up or --no-liftoff there is
-// one tier only, so nothing would warm but the caches and the pages of the
-// module's static arrays, which the native and k23sim runs meet cold.
+// warm-up call: under --liftoff --no-wasm-tier-up --no-wasm-dynamic-tiering
+// or --no-liftoff there is one tier only, so nothing would warm but the
+// caches and the pages of the module's static arrays, which the native and
+// k23sim runs meet cold.
 import { readFileSync } from 'node:fs';
 
 const [file, n] = process.argv.slice(2);

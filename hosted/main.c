@@ -48,7 +48,7 @@ static void usage(FILE *f)
 		"  --invoke NAME    call the exported function NAME of APP.wasm\n"
 		"  --harts N        number of harts, 1-64 (default 2)\n"
 		"  --memory SIZE    simulated RAM, e.g. 256M or 1G; 8M-64G, a multiple\n"
-		"                   of 2M (default 256M)\n"
+		"                   of 2M (default: the host's RAM, 256M-8G)\n"
 		"  --paging MODE    sv39, sv48 or sv57 (default sv39)\n"
 		"  --log FILTER     log levels, e.g. 'info' or 'warn,mm=debug'; also\n"
 		"                   read from K23_LOG (levels: error warn info debug trace;\n"

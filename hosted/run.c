@@ -1,15 +1,31 @@
 /* run.c - hosted_run(): platform up, kernel boot on this thread, teardown. */
 #include <stdio.h>
+#include <unistd.h>
 #include "../kernel/kerr.h"
+#include "../kernel/klib.h"
 #include "../kernel/pt.h"
 #include "hart.h"
 #include "hosted.h"
+
+/*
+ * Simulated RAM unless told: the host's, at most 8G (a whole 4 GiB wasm
+ * memory with room beside it, as other engines allow) and at least 256M.
+ * The memfd holds only the pages the kernel touches, and booting 8G costs
+ * a few MiB of frame bookkeeping.
+ */
+static uint64_t default_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	uint64_t host = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+
+	return ALIGN_DOWN(MIN(MAX(host, 256ull << 20), 8ull << 30), 2ull << 20);
+}
 
 void hosted_config_default(struct hosted_config *cfg)
 {
 	*cfg = (struct hosted_config){
 		.harts = 2,
-		.memory = 256ull << 20,
+		.memory = default_memory(),
 		.paging = PT_SV39,
 		.log_filter = NULL,
 		.selfcheck = false,

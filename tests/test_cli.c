@@ -180,6 +180,37 @@ Test(cli, invoke_reports_a_trap_with_a_backtrace, .fini = remove_wasm_dir)
 	cr_assert(strstr(r.out, "div"), "%s", r.out);
 }
 
+/* A memory of 2.6 GB, written at both ends: by default the simulated RAM
+ * holds what other engines let a wasm32 memory grow to (when the host has
+ * the RAM); --memory makes the grow fail as the app's own answer. */
+static const char *big_wat =
+	"(module (memory 1)"
+	"  (func (export \"run\") (result i32)"
+	"    (if (i32.eq (memory.grow (i32.const 40000)) (i32.const -1))"
+	"      (then (return (i32.const -1))))"
+	"    (i32.store (i32.const 2600000000) (i32.const 7))"
+	"    (i32.store (i32.const 1000) (i32.const 8))"
+	"    (i32.add (i32.load (i32.const 2600000000)) (memory.size))))";
+
+Test(cli, a_memory_of_gigabytes_grows_by_default, .fini = remove_wasm_dir)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	struct result r;
+	char args[PATH_MAX + 64];
+
+	make_wasm("big", big_wat);
+	if ((double)pages * (double)size >= 4.0 * (1u << 30)) {
+		snprintf(args, sizeof(args), "--invoke run %s/big.wasm", wasm_dir);
+		run(&r, args);
+		cr_assert_eq(r.status, 0, "%s", r.out);
+		cr_assert_str_eq(r.out, "40008\n");
+	}
+	snprintf(args, sizeof(args), "--memory 1G --invoke run %s/big.wasm", wasm_dir);
+	run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert_str_eq(r.out, "-1\n");
+}
+
 Test(cli, invoke_rejects_bad_input_in_one_line, .fini = remove_wasm_dir)
 {
 	char args[PATH_MAX + 64];

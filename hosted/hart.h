@@ -57,5 +57,8 @@ void hosted_hart_traps_fini(struct hart *h);
 /* hosted/mem.c */
 int hosted_mem_init(uint64_t size);
 void hosted_mem_fini(void);
+/* --perf-map: /tmp/perf-PID.map names the JIT's code for perf. */
+int hosted_perf_map_open(void);
+void hosted_perf_map_close(void);
 
 #endif /* K23_HOSTED_HART_H */

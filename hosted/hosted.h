@@ -16,6 +16,7 @@ struct hosted_config {
 	const char *log_filter;	/* K23_LOG syntax, or NULL */
 	bool selfcheck;		/* run the kernel's boot self-check */
 	bool quiet;		/* no banner */
+	bool perf_map;		/* name JIT code in /tmp/perf-PID.map */
 };
 
 #define HOSTED_MIN_MEMORY	(8ull << 20)

@@ -50,6 +50,8 @@ static void usage(FILE *f)
 		"  --memory SIZE    simulated RAM, e.g. 256M or 1G; 8M-64G, a multiple\n"
 		"                   of 2M (default: the host's RAM, 256M-8G)\n"
 		"  --paging MODE    sv39, sv48 or sv57 (default sv39)\n"
+		"  --perf-map       name the compiled wasm functions in /tmp/perf-PID.map,\n"
+		"                   for perf report (func[N] NAME from the name section)\n"
 		"  --log FILTER     log levels, e.g. 'info' or 'warn,mm=debug'; also\n"
 		"                   read from K23_LOG (levels: error warn info debug trace;\n"
 		"                   subsystems: boot mm vm trap sched jit wasi)\n"
@@ -140,6 +142,7 @@ static int run(int argc, char **argv, const char **dirs, const char **env,
 		{ "env", required_argument, NULL, 'e' },
 		{ "tcplisten", required_argument, NULL, 't' },
 		{ "trace-wasi", no_argument, NULL, 'T' },
+		{ "perf-map", no_argument, NULL, 'P' },
 		{ 0 }
 	};
 	struct hosted_app app = { .dirs = dirs, .env = env, .listen = listen };
@@ -192,6 +195,9 @@ static int run(int argc, char **argv, const char **dirs, const char **env,
 			break;
 		case 'q':
 			cfg.quiet = true;
+			break;
+		case 'P':
+			cfg.perf_map = true;
 			break;
 		case 'i':
 			app.invoke = optarg;

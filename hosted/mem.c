@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -136,4 +137,53 @@ int hal_code_unseal(void *code, size_t len)
 void hal_code_free(void *code, size_t len)
 {
 	munmap(code, len);
+}
+
+/*
+ * perf's map of code without an ELF image: one line "START SIZE NAME" per
+ * function in /tmp/perf-PID.map, which perf reads when it reports (so the
+ * file stays after exit).  Lines are written whole with O_APPEND, so harts
+ * naming code at once do not mix them.
+ */
+static int perf_map_fd = -1;
+
+int hosted_perf_map_open(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	perf_map_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (perf_map_fd < 0) {
+		fprintf(stderr, "k23sim: cannot write %s: %s\n", path, strerror(errno));
+		return -K_EIO;
+	}
+	return 0;
+}
+
+void hosted_perf_map_close(void)
+{
+	if (perf_map_fd >= 0)
+		close(perf_map_fd);
+	perf_map_fd = -1;
+}
+
+bool hal_code_symbols_wanted(void)
+{
+	return perf_map_fd >= 0;
+}
+
+void hal_code_symbol(const void *code, size_t len, const char *name)
+{
+	char line[256];
+	int n;
+
+	if (perf_map_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%lx %zx %s\n", (unsigned long)(uintptr_t)code, len, name);
+	if (n >= (int)sizeof(line)) {	/* a long name: cut, keep the line */
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(perf_map_fd, line, (size_t)n) != n)
+		hosted_perf_map_close();	/* full disk: stop naming */
 }

@@ -69,15 +69,21 @@ int hosted_run(const struct hosted_config *cfg, int (*init)(void *), void *arg)
 		return -K_EBUSY;
 	}
 	ran = true;
-	if ((err = hosted_mem_init(cfg->memory)) < 0)
+	if (cfg->perf_map && (err = hosted_perf_map_open()) < 0)
 		return err;
+	if ((err = hosted_mem_init(cfg->memory)) < 0) {
+		hosted_perf_map_close();
+		return err;
+	}
 	if ((err = hosted_traps_init()) < 0 || (err = hosted_harts_init(cfg->harts)) < 0) {
 		fprintf(stderr, "k23sim: cannot set up harts: %s\n", kerr_str(err));
 		hosted_mem_fini();
+		hosted_perf_map_close();
 		return err;
 	}
 	status = kernel_boot(&info);
 	hosted_harts_stop();
 	hosted_mem_fini();
+	hosted_perf_map_close();
 	return status;
 }

@@ -357,16 +357,6 @@ const char *jit_trap_message(enum jit_trap code)
 }
 
 /* A name as printable text in buf (cut to fit). */
-static const char *name_text(char *buf, size_t size, struct jit_wasm_name n)
-{
-	size_t i;
-
-	for (i = 0; i < n.len && i + 1 < size; i++)
-		buf[i] = n.ptr[i] >= 0x20 && n.ptr[i] < 0x7f ? (char)n.ptr[i] : '?';
-	buf[i] = 0;
-	return buf;
-}
-
 size_t jit_trap_text(const struct jit_trap_info *trap, char *buf, size_t size)
 {
 	size_t n;
@@ -379,16 +369,10 @@ size_t jit_trap_text(const struct jit_trap_info *trap, char *buf, size_t size)
 	else
 		ADD("wasm trap: %s\n", jit_trap_message(trap->code));
 	for (uint32_t i = 0; i < trap->nframes && i < JIT_BACKTRACE_MAX; i++) {
-		const struct jit_wasm_module *m = trap->frames[i].module->wasm;
-		uint32_t func = trap->frames[i].func;
-		struct jit_wasm_name fname = jit_wasm_func_name(m, func);
-		char fbuf[80], mbuf[48];
+		char label[160];
 
-		ADD("  #%u func[%u]%s%s%s%s%s\n", i, func, fname.len ? " " : "",
-		    name_text(fbuf, sizeof(fbuf), fname),
-		    m->module_name.len ? " in \"" : "",
-		    name_text(mbuf, sizeof(mbuf), m->module_name),
-		    m->module_name.len ? "\"" : "");
+		ADD("  #%u %s\n", i, jit_wasm_func_label(trap->frames[i].module->wasm,
+			trap->frames[i].func, label, sizeof(label)));
 	}
 #undef ADD
 	return n;

@@ -281,6 +281,15 @@ static int link(struct jit_module *mod, struct job *job)
 			kmemcpy(mod->code + site, &rel, 4);
 		}
 	}
+	if (hal_code_symbols_wanted()) {
+		for (uint32_t i = 0; i < mod->ndefined; i++) {
+			char label[160];
+
+			hal_code_symbol(mod->code + mod->func_offsets[i], job->out[i].len,
+					jit_wasm_func_label(mod->wasm, mod->wasm->nfunc_imports + i,
+							    label, sizeof(label)));
+		}
+	}
 	return hal_code_seal(mod->code, mod->code_alloc);
 }
 

@@ -161,6 +161,30 @@ void jit_wasm_read_names(struct jit_wasm_decoder *d, const uint8_t *p,
 	m->module_name = (struct jit_wasm_name){ NULL, 0 };
 }
 
+const char *jit_wasm_name_text(char *buf, size_t size, struct jit_wasm_name n)
+{
+	size_t i;
+
+	for (i = 0; i < n.len && i + 1 < size; i++)
+		buf[i] = n.ptr[i] >= 0x20 && n.ptr[i] < 0x7f ? (char)n.ptr[i] : '?';
+	buf[i] = 0;
+	return buf;
+}
+
+const char *jit_wasm_func_label(const struct jit_wasm_module *m, uint32_t func,
+				char *buf, size_t size)
+{
+	struct jit_wasm_name fname = jit_wasm_func_name(m, func);
+	char fbuf[80], mbuf[48];
+
+	ksnprintf(buf, size, "func[%u]%s%s%s%s%s", func, fname.len ? " " : "",
+		  jit_wasm_name_text(fbuf, sizeof(fbuf), fname),
+		  m->module_name.len ? " in \"" : "",
+		  jit_wasm_name_text(mbuf, sizeof(mbuf), m->module_name),
+		  m->module_name.len ? "\"" : "");
+	return buf;
+}
+
 struct jit_wasm_name jit_wasm_func_name(const struct jit_wasm_module *m,
 					uint32_t func)
 {

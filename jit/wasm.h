@@ -293,6 +293,16 @@ void jit_wasm_free(struct jit_wasm_module *m);
 struct jit_wasm_name jit_wasm_func_name(const struct jit_wasm_module *m,
 					uint32_t func);
 
+/* A name as text for messages: at most size - 1 bytes, anything but
+ * printable ASCII as '?', NUL-terminated; returns buf. */
+const char *jit_wasm_name_text(char *buf, size_t size, struct jit_wasm_name n);
+
+/* How backtraces and profiles name a function: func[N], then its name and
+ * the module's from the name section if any (func[3] parse in "lib").
+ * Returns buf, NUL-terminated within size. */
+const char *jit_wasm_func_label(const struct jit_wasm_module *m, uint32_t func,
+				char *buf, size_t size);
+
 /* A local's name from the name section, or a zero-length name. */
 struct jit_wasm_name jit_wasm_local_name(const struct jit_wasm_module *m,
 					 uint32_t func, uint32_t local);

@@ -201,6 +201,15 @@ int hal_code_seal(void *code, size_t len);
 int hal_code_unseal(void *code, size_t len);
 void hal_code_free(void *code, size_t len);
 
+/*
+ * Names of generated code for the platform's profilers (hosted: perf's
+ * /tmp/perf-PID.map, when k23sim runs with --perf-map).  Making names
+ * costs time, so callers name code only when hal_code_symbols_wanted().
+ * name is a NUL-terminated line of text.
+ */
+bool hal_code_symbols_wanted(void);
+void hal_code_symbol(const void *code, size_t len, const char *name);
+
 /* -- CPU ----------------------------------------------------------------- */
 
 /*

@@ -211,6 +211,64 @@ Test(cli, a_memory_of_gigabytes_grows_by_default, .fini = remove_wasm_dir)
 	cr_assert_str_eq(r.out, "-1\n");
 }
 
+/* k23sim run through a shell that prints its pid first: *pid, and the
+ * rest of the output in r. */
+static void run_with_pid(struct result *r, const char *args, int *pid)
+{
+	char cmd[PATH_MAX + 256];
+	FILE *p;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "sh -c 'echo $$; exec %s %s' 2>&1", k23sim(), args);
+	cr_assert(p = popen(cmd, "r"));
+	cr_assert_eq(fscanf(p, "%d\n", pid), 1);
+	n = fread(r->out, 1, sizeof(r->out) - 1, p);
+	r->out[n] = 0;
+	r->status = pclose(p);
+	cr_assert(WIFEXITED(r->status));
+	r->status = WEXITSTATUS(r->status);
+}
+
+Test(cli, perf_map_names_each_compiled_function, .fini = remove_wasm_dir)
+{
+	static const char *const names[] = { "func[0] div", "func[1]", "func[2]" };
+	char args[PATH_MAX + 64], path[64], line[256];
+	unsigned long at, size, end = 0;
+	struct result r;
+	unsigned k = 0;
+	int pid;
+	FILE *f;
+
+	make_wasm("math", math_wat);
+	snprintf(args, sizeof(args), "--perf-map --invoke div %s/math.wasm 7 2", wasm_dir);
+	run_with_pid(&r, args, &pid);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert_str_eq(r.out, "3\n");
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
+	cr_assert(f = fopen(path, "r"), "no %s", path);
+	/* "START SIZE NAME": the functions in order, none overlapping. */
+	while (fgets(line, sizeof(line), f)) {
+		int name_at = 0;
+
+		cr_assert_lt(k, 3, "extra line %s", line);
+		cr_assert_eq(sscanf(line, "%lx %lx %n", &at, &size, &name_at), 2, "%s", line);
+		line[strcspn(line, "\n")] = 0;
+		cr_assert_str_eq(line + name_at, names[k]);
+		cr_assert_gt(size, 0);
+		cr_assert_geq(at, end, "%s overlaps the function before", line);
+		end = at + size;
+		k++;
+	}
+	fclose(f);
+	unlink(path);
+	cr_assert_eq(k, 3);
+	/* Without the option, no map. */
+	snprintf(args, sizeof(args), "--invoke div %s/math.wasm 7 2", wasm_dir);
+	run_with_pid(&r, args, &pid);
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
+	cr_assert_neq(access(path, F_OK), 0, "%s written without --perf-map", path);
+}
+
 Test(cli, invoke_rejects_bad_input_in_one_line, .fini = remove_wasm_dir)
 {
 	char args[PATH_MAX + 64];

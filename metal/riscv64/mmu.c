@@ -643,3 +643,17 @@ void hal_code_free(void *code, size_t len)
 	code_flush(first, n, false);
 	spin_unlock_irqrestore(&code_lock, s);
 }
+
+/* No profiler reads names on metal yet (the panic backtrace names only the
+ * kernel's own functions). */
+bool hal_code_symbols_wanted(void)
+{
+	return false;
+}
+
+void hal_code_symbol(const void *code, size_t len, const char *name)
+{
+	(void)code;
+	(void)len;
+	(void)name;
+}

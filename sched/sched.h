@@ -28,7 +28,7 @@
 #define SCHED_TLS_SLOTS		8		/* task-local storage keys */
 #define SCHED_STACK_MIN		4096u		/* one page */
 #define SCHED_STACK_DEFAULT	(16u << 10)
-#define SCHED_STACK_MAX		(1u << 20)
+#define SCHED_STACK_MAX		(8u << 20)
 #define SCHED_TICK_NS		1000000ull	/* preemption tick while busy */
 
 struct sched_task;

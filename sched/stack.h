@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include "../kernel/hal.h"
 
-#define SCHED_STACK_MAX_ORDER	8	/* 1 MiB */
+#define SCHED_STACK_MAX_ORDER	11	/* 8 MiB */
 /* Default cap on mapped stacks: ~2 host mappings each, leaving about a
  * quarter of the default vm.max_map_count to everything else. */
 #define SCHED_STACK_LIMIT_DEFAULT	24000u

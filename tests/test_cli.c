@@ -269,6 +269,30 @@ Test(cli, perf_map_names_each_compiled_function, .fini = remove_wasm_dir)
 	cr_assert_neq(access(path, F_OK), 0, "%s written without --perf-map", path);
 }
 
+/* An app's task has SCHED_STACK_MAX of stack: 50,000 calls deep fit (V8
+ * stops near 20,000), a million trap cleanly. */
+static const char *deep_wat =
+	"(module (func $down (export \"down\") (param i32) (result i32)"
+	"  (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))"
+	"    (else (i32.add (i32.const 1)"
+	"      (call $down (i32.sub (local.get 0) (i32.const 1))))))))";
+
+Test(cli, an_app_recurses_deeper_than_other_engines, .fini = remove_wasm_dir)
+{
+	struct result r;
+	char args[PATH_MAX + 64];
+
+	make_wasm("deep", deep_wat);
+	snprintf(args, sizeof(args), "--invoke down %s/deep.wasm 50000", wasm_dir);
+	run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert_str_eq(r.out, "50000\n");
+	snprintf(args, sizeof(args), "--invoke down %s/deep.wasm 1000000", wasm_dir);
+	run(&r, args);
+	cr_assert_eq(r.status, 134, "%s", r.out);
+	cr_assert(strstr(r.out, "call stack exhausted"), "%s", r.out);
+}
+
 Test(cli, invoke_rejects_bad_input_in_one_line, .fini = remove_wasm_dir)
 {
 	char args[PATH_MAX + 64];

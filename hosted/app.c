@@ -64,6 +64,10 @@ static intptr_t invoke_task(void *arg)
 			     r->args, r->nargs);
 }
 
+/* The app's stack: SCHED_STACK_MAX (about 80,000 wasm calls), halved while
+ * RAM is short, down to this. */
+#define APP_STACK_MIN	(64u << 10)
+
 /* On hart 0 once the kernel is up. */
 static int app_main(void *arg)
 {
@@ -119,7 +123,11 @@ static int app_main(void *arg)
 	} else {
 		r->entry = ex.func;
 	}
-	if ((rc = sched_spawn(&task, r->opts->invoke ? invoke_task : app_task, r, &attr)) < 0) {
+	/* The deepest stack there is room for: a small --memory gets less. */
+	while ((rc = sched_spawn(&task, r->opts->invoke ? invoke_task : app_task, r,
+				 &attr)) == -K_ENOMEM && attr.stack_size > APP_STACK_MIN)
+		attr.stack_size /= 2;
+	if (rc < 0) {
 		fprintf(stderr, "k23sim: cannot start the app: %s\n", kerr_str(rc));
 		goto out;
 	}

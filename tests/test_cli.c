@@ -291,6 +291,11 @@ Test(cli, an_app_recurses_deeper_than_other_engines, .fini = remove_wasm_dir)
 	run(&r, args);
 	cr_assert_eq(r.status, 134, "%s", r.out);
 	cr_assert(strstr(r.out, "call stack exhausted"), "%s", r.out);
+	/* The smallest machine still runs it, on a smaller stack. */
+	snprintf(args, sizeof(args), "--memory 8M --invoke down %s/deep.wasm 1000", wasm_dir);
+	run(&r, args);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert_str_eq(r.out, "1000\n");
 }
 
 Test(cli, invoke_rejects_bad_input_in_one_line, .fini = remove_wasm_dir)

@@ -23,6 +23,8 @@ void jit_layout_of(const struct jit_wasm_module *m, struct jit_layout *l)
 	/* Counts are bounded by wasm.h's limits: 3.1M entries at most. */
 	l->funcs = off;
 	off += 8 * m->nfuncs;
+	l->imports = off;
+	off += sizeof(struct jit_import) * m->nfunc_imports;
 	l->tables = off;
 	off += 8 * m->ntables;
 	l->globals = off;
@@ -108,6 +110,8 @@ static int link_import(struct jit_instance *inst, const struct jit_wasm_import *
 			return -K_EINVAL;
 		}
 		jit_inst_funcs(inst)[imp->index] = ext->func;
+		jit_inst_imports(inst)[imp->index] = (struct jit_import){ ext->func->code,
+									  ext->func->ctx };
 		return 0;
 	}
 	case JIT_EXTERN_TABLE: {

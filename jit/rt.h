@@ -99,10 +99,25 @@ struct jit_vmctx {
 	/* followed by the arrays of struct jit_layout */
 };
 
-/* Offsets from the vmctx of its arrays, all 8-byte entries, in this
- * order; they depend only on the module's counts (jit_layout_of). */
+/*
+ * An imported function as a call to it reads it: the two words the call
+ * needs in the caller's vmctx, so that it loads neither through the
+ * function's struct jit_func first (a dependent load on every call).
+ */
+struct jit_import {
+	void *code;
+	void *ctx;
+};
+
+_Static_assert(offsetof(struct jit_func, code) == offsetof(struct jit_import, code) &&
+	       offsetof(struct jit_func, ctx) == offsetof(struct jit_import, ctx),
+	       "a struct jit_func begins as a struct jit_import: calls read either alike");
+
+/* Offsets from the vmctx of its arrays, in this order; they depend only on
+ * the module's counts (jit_layout_of). */
 struct jit_layout {
 	uint32_t funcs;			/* struct jit_func *[nfuncs] */
+	uint32_t imports;		/* struct jit_import [nfunc_imports] */
 	uint32_t tables;		/* struct jit_table *[ntables] */
 	uint32_t globals;		/* uint64_t *[nglobals]: each global's cell */
 	uint32_t type_ids;		/* uint64_t [ntypes]: canonical ids */

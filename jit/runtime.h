@@ -141,6 +141,11 @@ static inline struct jit_func **jit_inst_funcs(struct jit_instance *inst)
 	return (struct jit_func **)((char *)inst + inst->mod->layout.funcs);
 }
 
+static inline struct jit_import *jit_inst_imports(struct jit_instance *inst)
+{
+	return (struct jit_import *)((char *)inst + inst->mod->layout.imports);
+}
+
 static inline struct jit_table **jit_inst_tables(struct jit_instance *inst)
 {
 	return (struct jit_table **)((char *)inst + inst->mod->layout.tables);

@@ -1478,12 +1478,8 @@ uint8_t jit_emit_call(struct jit_cc *c, const struct jit_call *call)
 	bool runtime = call->kind == JIT_CALL_RUNTIME;
 	struct argit it = args_begin(runtime ? 1 : 2, !runtime && call->nresults > 1);
 
-	/* The callee: a struct jit_func * in r10 (imports, tables). */
+	/* The callee of a table: a struct jit_func * in r10. */
 	switch (call->kind) {
-	case JIT_CALL_IMPORT:
-		x64_load(B(c), X64_QWORD, false, true, R10,
-			 x64_mem_bd(REG_VM, (int32_t)(c->layout->funcs + 8 * call->index)));
-		break;
 	case JIT_CALL_INDIRECT: {
 		struct jit_opnd idx = *call->elem;
 
@@ -1545,11 +1541,18 @@ uint8_t jit_emit_call(struct jit_cc *c, const struct jit_call *call)
 		x64_mov_rr(B(c), true, RDI, REG_VM);
 		call_abs(c, call->fn);
 		break;
-	default:
+	default: {
+		/* An import's code and context are in the vmctx, a table
+		 * element's in its struct jit_func, which begins the same. */
+		bool imp = call->kind == JIT_CALL_IMPORT;
+		enum x64_gpr base = imp ? REG_VM : R10;
+		int32_t at = imp ? (int32_t)(c->layout->imports +
+					     sizeof(struct jit_import) * call->index) : 0;
+
 		x64_load(B(c), X64_QWORD, false, true, RDI,
-			 x64_mem_bd(R10, (int32_t)offsetof(struct jit_func, ctx)));
+			 x64_mem_bd(base, at + (int32_t)offsetof(struct jit_import, ctx)));
 		x64_mov_rr(B(c), true, RSI, REG_VM);
-		x64_call_m(B(c), x64_mem_bd(R10, (int32_t)offsetof(struct jit_func, code)));
+		x64_call_m(B(c), x64_mem_bd(base, at + (int32_t)offsetof(struct jit_import, code)));
 		/* The callee may belong to another instance: this one's vmctx
 		 * and memory base back. */
 		x64_load(B(c), X64_QWORD, false, true, REG_VM, frame(-8));
@@ -1557,6 +1560,7 @@ uint8_t jit_emit_call(struct jit_cc *c, const struct jit_call *call)
 			x64_load(B(c), X64_QWORD, false, true, REG_MEM,
 				 x64_mem_bd(REG_VM, (int32_t)offsetof(struct jit_vmctx, mem_base)));
 		break;
+	}
 	}
 	homes_around_call(c, false);
 	if (call->nresults != 1)

@@ -11,6 +11,7 @@
  */
 #include <stdatomic.h>
 #include "jit/emit.h"
+#include "jit/wasm_internal.h"
 #include "kernel/hal.h"
 #include "kernel/kerr.h"
 #include "kernel/kheap.h"
@@ -55,6 +56,7 @@ struct job {
 	atomic_uint next;		/* next chunk to claim */
 	uint32_t nchunks;
 	atomic_bool failed;
+	atomic_bool invalid;		/* a body failed validation */
 	atomic_uint unsupported;	/* an opcode no back end lowers */
 	atomic_uchar *compiled;		/* per chunk: all its functions are */
 
@@ -206,7 +208,13 @@ static intptr_t worker(void *arg)
 	struct job *job = arg;
 	struct jit_scratch s = { 0 };
 	struct chunk *cur = NULL;
-	uint32_t first = job->m->nfunc_imports, n = job->m->nfuncs - first;
+	struct jit_wasm_module *m = (struct jit_wasm_module *)job->m;
+	uint32_t first = m->nfunc_imports, n = m->nfuncs - first;
+	/* Each body is validated right before it is compiled (the module
+	 * was decoded lazily); which error it was, a decode reports later. */
+	struct jit_wasm_error verr;
+	struct jit_wasm_decoder vd = { .m = m, .err = &verr, .base = m->bytes,
+				       .refs = m->func_refs };
 
 	for (;;) {
 		uint32_t k = atomic_fetch_add(&job->next, 1);
@@ -214,8 +222,14 @@ static intptr_t worker(void *arg)
 
 		if (k >= job->nchunks || atomic_load(&job->failed))
 			break;
-		for (uint32_t i = k * CHUNK; ok && i < n && i < (k + 1) * CHUNK; i++)
+		for (uint32_t i = k * CHUNK; ok && i < n && i < (k + 1) * CHUNK; i++) {
+			if (!jit_wasm_validate_func(&vd, first + i)) {
+				atomic_store(&job->invalid, !vd.oom);
+				ok = false;
+				break;
+			}
 			ok = compile_one(job, &s, &cur, first + i);
+		}
 		if (!ok) {
 			atomic_store(&job->failed, true);
 			break;
@@ -225,6 +239,7 @@ static intptr_t worker(void *arg)
 	}
 	chunk_put(cur);
 	scratch_free(&s);
+	jit_wasm_validator_free(&vd);
 	return 0;
 }
 
@@ -317,6 +332,25 @@ static void drop_out(struct cfunc *out, uint32_t n)
 	kfree(out);
 }
 
+/*
+ * The error of a module that the lazy decode or a body's validation
+ * rejected: the one a whole decode reports, which follows the module's
+ * order (jit_wasm_decode_lazy).  -K_EINVAL, or -K_ENOMEM.
+ */
+static int decode_error(const uint8_t *bytes, size_t size, struct jit_wasm_error *err)
+{
+	struct jit_wasm_module *m;
+	int rc = jit_wasm_decode(bytes, size, &jit_kernel_heap, &m, err);
+
+	if (rc == 0) {		/* cannot be: the two decoders disagree */
+		jit_wasm_free(m);
+		ksnprintf(err->msg, sizeof(err->msg), "internal error: lazy decoding "
+			  "rejected a module the decoder accepts");
+		rc = -K_EINVAL;
+	}
+	return rc;
+}
+
 /* A v128 in any function type or global: values no compiled code can hold
  * yet (locals, block types and SIMD instructions are caught per function). */
 static bool uses_v128(const struct jit_wasm_module *m)
@@ -355,9 +389,9 @@ int jit_module_compile(const uint8_t *bytes, size_t size,
 	}
 	if (!(mod = kzalloc(sizeof(*mod))))
 		return -K_ENOMEM;
-	if ((rc = jit_wasm_decode(bytes, size, &jit_kernel_heap, &mod->wasm, err)) < 0) {
+	if ((rc = jit_wasm_decode_lazy(bytes, size, &jit_kernel_heap, &mod->wasm, err)) < 0) {
 		kfree(mod);
-		return rc;
+		return rc == -K_EINVAL ? decode_error(bytes, size, err) : rc;
 	}
 	if (uses_v128(mod->wasm)) {
 		*err = (struct jit_wasm_error){ .offset = 0 };
@@ -386,6 +420,10 @@ int jit_module_compile(const uint8_t *bytes, size_t size,
 		goto fail;
 	}
 	run_job(&job, harts);
+	if (atomic_load(&job.invalid)) {
+		rc = decode_error(bytes, size, err);
+		goto fail;
+	}
 	if (atomic_load(&job.failed)) {
 		unsigned op = atomic_load(&job.unsupported);
 

@@ -993,6 +993,11 @@ static bool sec_code(struct jit_wasm_decoder *d, struct decode_state *s,
 			    "%u bytes over the limit of %u", size,
 			    JIT_WASM_MAX_BODY_SIZE);
 		m->code_bytes += size;
+		if (d->lazy) {
+			m->funcs[func].body = body;
+			m->funcs[func].body_len = size;
+			continue;
+		}
 		if (!d->failed && jit_wasm_validate_body(d, func, body, size))
 			continue;
 		/*
@@ -1179,14 +1184,13 @@ static bool module(struct jit_wasm_decoder *d, struct decode_state *s,
 	return !d->failed;
 }
 
-int jit_wasm_decode_with(const uint8_t *bytes, size_t size,
-			 const struct jit_wasm_alloc *alloc,
-			 struct jit_wasm_module **out, struct jit_wasm_error *err,
-			 bool reference)
+static int decode(const uint8_t *bytes, size_t size, const struct jit_wasm_alloc *alloc,
+		  struct jit_wasm_module **out, struct jit_wasm_error *err,
+		  bool reference, bool lazy)
 {
 	struct jit_wasm_module *m;
 	struct jit_wasm_decoder d = {
-		.err = err, .base = bytes, .reference = reference,
+		.err = err, .base = bytes, .reference = reference, .lazy = lazy,
 	};
 	struct decode_state s = { 0 };
 	struct jit_rd r = { bytes, bytes + size };
@@ -1211,6 +1215,10 @@ int jit_wasm_decode_with(const uint8_t *bytes, size_t size,
 	m->start = JIT_NO_START;
 	d.m = m;
 	ok = module(&d, &s, &r);
+	if (ok && lazy) {	/* the bodies' validation will need it */
+		m->func_refs = d.refs;
+		d.refs = NULL;
+	}
 	jit_wasm_release(&d, s.imports);
 	jit_wasm_release(&d, d.refs);
 	jit_wasm_validator_free(&d);
@@ -1222,11 +1230,33 @@ int jit_wasm_decode_with(const uint8_t *bytes, size_t size,
 	return 0;
 }
 
+int jit_wasm_decode_with(const uint8_t *bytes, size_t size,
+			 const struct jit_wasm_alloc *alloc,
+			 struct jit_wasm_module **out, struct jit_wasm_error *err,
+			 bool reference)
+{
+	return decode(bytes, size, alloc, out, err, reference, false);
+}
+
 int jit_wasm_decode(const uint8_t *bytes, size_t size,
 		    const struct jit_wasm_alloc *alloc,
 		    struct jit_wasm_module **out, struct jit_wasm_error *err)
 {
-	return jit_wasm_decode_with(bytes, size, alloc, out, err, false);
+	return decode(bytes, size, alloc, out, err, false, false);
+}
+
+int jit_wasm_decode_lazy(const uint8_t *bytes, size_t size,
+			 const struct jit_wasm_alloc *alloc,
+			 struct jit_wasm_module **out, struct jit_wasm_error *err)
+{
+	return decode(bytes, size, alloc, out, err, false, true);
+}
+
+bool jit_wasm_validate_func(struct jit_wasm_decoder *d, uint32_t func)
+{
+	const struct jit_wasm_func *f = &d->m->funcs[func];
+
+	return jit_wasm_validate_body(d, func, f->body, f->body_len);
 }
 
 void jit_wasm_free(struct jit_wasm_module *m)
@@ -1244,7 +1274,7 @@ void jit_wasm_free(struct jit_wasm_module *m)
 	void *arrays[] = {
 		m->types, m->type_pool, m->imports, m->funcs, m->tables,
 		m->memories, m->globals, m->exports, m->elems, m->datas,
-		m->sections, m->func_names, m->local_names,
+		m->sections, m->func_names, m->local_names, m->func_refs,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(arrays); i++)
 		if (arrays[i])

@@ -273,6 +273,9 @@ struct jit_wasm_module {
 
 	struct jit_wasm_alloc alloc;
 	uint8_t *type_pool;	/* the value types of all function types */
+	uint8_t *func_refs;	/* decoded lazily: the bitmap of functions
+				 * declared for ref.func, which validating a
+				 * body needs (else NULL) */
 };
 
 /*

@@ -34,6 +34,7 @@ struct jit_wasm_decoder {
 	bool failed;
 	bool oom;
 	bool reference;		/* validate with step() alone, no fast path */
+	bool lazy;		/* bodies are only located (jit_wasm_decode_lazy) */
 	uint8_t *refs;		/* bitmap: functions declared for ref.func */
 	/* Validator scratch, grown on demand and reused across functions. */
 	uint8_t *vals;		/* operand stack: one value type per slot */
@@ -259,5 +260,26 @@ int jit_wasm_decode_with(const uint8_t *bytes, size_t size,
 
 /* Free the validator's scratch stacks. */
 void jit_wasm_validator_free(struct jit_wasm_decoder *d);
+
+/*
+ * jit_wasm_decode, leaving each function body unvalidated (only its place
+ * and size are read), so that the compiler validates each body just before
+ * compiling it, on whichever hart compiles it, while its bytes are in the
+ * cache.  A module this rejects, or one with a body that
+ * jit_wasm_validate_func() rejects, must be decoded again with
+ * jit_wasm_decode() for the error to report: that one follows the
+ * module's order (a malformed body beats an invalid section after it).
+ */
+int jit_wasm_decode_lazy(const uint8_t *bytes, size_t size,
+			 const struct jit_wasm_alloc *alloc,
+			 struct jit_wasm_module **out, struct jit_wasm_error *err);
+
+/*
+ * Validate defined function func of a lazily decoded module, filling in
+ * what jit_wasm_decode does for it (m->funcs[func]).  d: the caller's own
+ * decoder, { .m = m, .err = ..., .base = m->bytes, .refs = m->func_refs },
+ * its scratch reused from call to call (jit_wasm_validator_free).
+ */
+bool jit_wasm_validate_func(struct jit_wasm_decoder *d, uint32_t func);
 
 #endif /* K23_JIT_WASM_INTERNAL_H */

@@ -19,13 +19,23 @@
 
 /* -- Reading the validated body ------------------------------------------- */
 
+/*
+ * LEB128.  Most indices, alignments, offsets and constants fit in one
+ * byte, which skips the loop (compile speed: the walk reads one or two
+ * per instruction).
+ */
 static uint32_t get_u32(const uint8_t **pp)
 {
 	const uint8_t *p = *pp;
-	uint32_t v = 0;
-	unsigned shift = 0;
+	uint32_t v = *p++;
+	unsigned shift = 7;
 	uint8_t b;
 
+	if (likely(v < 0x80)) {
+		*pp = p;
+		return v;
+	}
+	v &= 0x7f;
 	do {
 		b = *p++;
 		v |= (uint32_t)(b & 0x7f) << shift;
@@ -40,8 +50,12 @@ static int64_t get_s64(const uint8_t **pp)
 	const uint8_t *p = *pp;
 	uint64_t v = 0;
 	unsigned shift = 0;
-	uint8_t b;
+	uint8_t b = *p;
 
+	if (likely(b < 0x80)) {		/* -64 to 63 */
+		*pp = p + 1;
+		return (int64_t)b - (b & 0x40 ? 0x80 : 0);
+	}
 	do {
 		b = *p++;
 		v |= (uint64_t)(b & 0x7f) << shift;

@@ -601,6 +601,10 @@ struct fstate {
 	struct jit_cframe *top;	/* frames[nframes - 1], kept for every instruction */
 	const uint8_t *p;
 	const uint8_t *end;	/* of the body */
+	/* skip_dead()'s reader, set up once per body (it reports nothing:
+	 * the body is valid). */
+	struct jit_wasm_decoder dead;
+	struct jit_wasm_error dead_err;
 };
 
 static void read_blocktype(struct jit_cc *c, const uint8_t **p,
@@ -1267,8 +1271,6 @@ static void op_misc(struct jit_cc *c, struct fstate *st, unsigned op)
  */
 static unsigned skip_dead(struct jit_cc *c, struct fstate *st)
 {
-	struct jit_wasm_error err;
-	struct jit_wasm_decoder dec = { .m = (struct jit_wasm_module *)c->m, .err = &err };
 	struct jit_rd r = { st->p, st->end };
 	uint32_t depth = 1;
 	unsigned op;
@@ -1277,7 +1279,7 @@ static unsigned skip_dead(struct jit_cc *c, struct fstate *st)
 		op = *r.p++;
 		if (op == 0xfc || op == 0xfd)
 			op = (op == 0xfc ? 0x100u : 0x200u) + get_u32(&r.p);
-		jit_wasm_skip_insn(&dec, &r, op, &depth);
+		jit_wasm_skip_insn(&st->dead, &r, op, &depth);
 	} while (depth && !(depth == 1 && op == JIT_OP_ELSE));
 	st->p = r.p;
 	return op;
@@ -1570,7 +1572,10 @@ bool jit_compile_func(struct jit_cc *c, uint32_t func)
 {
 	const struct jit_wasm_func *fn = &c->m->funcs[func];
 	struct jit_scratch *s = c->s;
-	struct fstate st = { .nframes = 0, .p = fn->code, .end = fn->body + fn->body_len };
+	struct fstate st = {
+		.nframes = 0, .p = fn->code, .end = fn->body + fn->body_len,
+		.dead = { .m = (struct jit_wasm_module *)c->m, .err = &st.dead_err },
+	};
 	struct jit_cframe *f;
 	uint32_t k;
 

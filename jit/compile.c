@@ -1269,7 +1269,7 @@ static void op_misc(struct jit_cc *c, struct fstate *st, unsigned op)
  * past it.  The decoder's reader skips each instruction (the body is
  * valid: nothing is reported), blocks opened in between included.
  */
-static unsigned skip_dead(struct jit_cc *c, struct fstate *st)
+static unsigned skip_dead(struct fstate *st)
 {
 	struct jit_rd r = { st->p, st->end };
 	uint32_t depth = 1;
@@ -1292,9 +1292,9 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 	 * every handler ends in its own indirect jump, which predicts far
 	 * better than a switch's one shared jump, and each instruction is
 	 * dispatched once.  The table comes from wasm_ops.def: each opcode
-	 * goes to the handler of its shape (WALK_<shape>), and the SPECIAL
-	 * and CONST ones to their own, overriding it on purpose (those left
-	 * go to op_misc()).  0xFC n is at 0x100 + n; SIMD ids share a slot
+	 * goes to the handler of its shape (WALK_<shape>); those with one of
+	 * their own override it on purpose, and the SPECIAL and MEMORY ones
+	 * left go to op_misc().  0xFC n is at 0x100 + n; SIMD ids share a slot
 	 * at 0x200 that is never read, as their 0xFD byte reaches `simd`.
 	 */
 #define WALK_SPECIAL	&&misc
@@ -1551,7 +1551,7 @@ dead:
 	 * handler that failed may not have left its block dead). */
 	if (unlikely(c->buf.overflow))
 		return false;
-	if (skip_dead(c, st) == JIT_OP_ELSE)
+	if (skip_dead(st) == JIT_OP_ELSE)
 		goto else_;
 	goto end_;
 #undef NEXT

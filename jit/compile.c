@@ -19,13 +19,23 @@
 
 /* -- Reading the validated body ------------------------------------------- */
 
+/*
+ * LEB128.  Most indices, alignments, offsets and constants fit in one
+ * byte, which skips the loop (compile speed: the walk reads one or two
+ * per instruction).
+ */
 static uint32_t get_u32(const uint8_t **pp)
 {
 	const uint8_t *p = *pp;
-	uint32_t v = 0;
-	unsigned shift = 0;
+	uint32_t v = *p++;
+	unsigned shift = 7;
 	uint8_t b;
 
+	if (likely(v < 0x80)) {
+		*pp = p;
+		return v;
+	}
+	v &= 0x7f;
 	do {
 		b = *p++;
 		v |= (uint32_t)(b & 0x7f) << shift;
@@ -40,8 +50,12 @@ static int64_t get_s64(const uint8_t **pp)
 	const uint8_t *p = *pp;
 	uint64_t v = 0;
 	unsigned shift = 0;
-	uint8_t b;
+	uint8_t b = *p;
 
+	if (likely(b < 0x80)) {		/* -64 to 63 */
+		*pp = p + 1;
+		return (int64_t)b - (b & 0x40 ? 0x80 : 0);
+	}
 	do {
 		b = *p++;
 		v |= (uint64_t)(b & 0x7f) << shift;
@@ -204,32 +218,17 @@ void jit_ra_free(struct jit_cc *c, uint8_t reg)
 	}
 }
 
-static bool grow_vals(struct jit_cc *c, uint32_t n)
-{
-	if (!grow(c, (void **)&c->s->vals, &c->s->vals_cap, c->nvals + n,
-	    sizeof(struct jit_cval)))
-		return false;
-	c->vals = c->s->vals;
-	return true;
-}
-
-/* Room for n more operands. */
-static inline bool reserve_vals(struct jit_cc *c, uint32_t n)
-{
-	return likely(c->nvals + n <= c->s->vals_cap) || grow_vals(c, n);
-}
-
 /*
  * The operand stack's pushes and pop run for nearly every instruction
  * compiled: always inlined (compile speed; callgrind on esbuild.wasm's
- * compile: -4% instructions).
+ * compile: -4% instructions).  Pushes check no room: the stack holds as
+ * many values as validation counted at most (max_operands, which sizes
+ * both c->vals and the frame's slots), and it mirrors the wasm stack.
  */
 #define HOT static inline __attribute__((always_inline))
 
 HOT void push_reg(struct jit_cc *c, uint8_t type, uint8_t reg)
 {
-	if (!reserve_vals(c, 1))
-		return;
 	c->vals[c->nvals] = (struct jit_cval){ .type = type, .kind = JIT_V_REG, .reg = reg };
 	c->reg_lo = MIN(c->reg_lo, c->nvals);
 	c->reg_owner[reg] = c->nvals++;
@@ -238,23 +237,17 @@ HOT void push_reg(struct jit_cc *c, uint8_t type, uint8_t reg)
 
 HOT void push_const(struct jit_cc *c, uint8_t type, uint64_t bits)
 {
-	if (!reserve_vals(c, 1))
-		return;
 	c->vals[c->nvals++] = (struct jit_cval){ .type = type, .kind = JIT_V_CONST, .imm = bits };
 }
 
 static void push_slot(struct jit_cc *c, uint8_t type)
 {
-	if (!reserve_vals(c, 1))
-		return;
 	c->vals[c->nvals++] = (struct jit_cval){ .type = type, .kind = JIT_V_SLOT };
 }
 
 /* A read of local x, not done yet (local.get, or what a tee leaves). */
 HOT void push_local(struct jit_cc *c, uint32_t x)
 {
-	if (!reserve_vals(c, 1))
-		return;
 	c->local_lo = MIN(c->local_lo, c->nvals);
 	c->refs[x]++;
 	c->vals[c->nvals++] = (struct jit_cval){ .type = c->local_types[x],
@@ -609,6 +602,10 @@ struct fstate {
 	struct jit_cframe *top;	/* frames[nframes - 1], kept for every instruction */
 	const uint8_t *p;
 	const uint8_t *end;	/* of the body */
+	/* skip_dead()'s reader, set up once per body (it reports nothing:
+	 * the body is valid). */
+	struct jit_wasm_decoder dead;
+	struct jit_wasm_error dead_err;
 };
 
 static void read_blocktype(struct jit_cc *c, const uint8_t **p,
@@ -902,7 +899,7 @@ static void op_local_set(struct jit_cc *c, uint32_t x, bool tee)
 		push_reg(c, v.type, v.reg);
 	} else if (v.kind == JIT_V_LOCAL) {
 		push_local(c, v.local);
-	} else if (reserve_vals(c, 1)) {
+	} else {
 		/* A slot value stays in its slot, a constant as it was. */
 		c->vals[c->nvals++] = v;
 	}
@@ -1100,11 +1097,6 @@ static void op_binary(struct jit_cc *c, struct fstate *st, unsigned op)
 	push_reg(c, jit_wasm_ops[op].push, dst);
 }
 
-static bool is_compare(unsigned op)
-{
-	return op >= JIT_OP_I32_EQZ && op <= JIT_OP_F64_GE;
-}
-
 static void begin_if(struct jit_cc *c, struct fstate *st, struct cond *k)
 {
 	struct jit_cframe tmp, *f;
@@ -1214,6 +1206,8 @@ static void op_table_access(struct jit_cc *c, unsigned op, uint32_t x)
 	push_slot(c, c->m->tables[x].elem);
 }
 
+/* Bulk memory and the tables' 0xFC instructions (compile_code() sends
+ * the saturating truncations to op_unary()). */
 static void op_misc(struct jit_cc *c, struct fstate *st, unsigned op)
 {
 	static const uint8_t i32s[] = { JIT_I32, JIT_I32, JIT_I32, JIT_I32, JIT_I32 };
@@ -1269,214 +1263,305 @@ static void op_misc(struct jit_cc *c, struct fstate *st, unsigned op)
 		imm[0] = get_u32(&st->p);
 		call_runtime(c, jit_rt_table_fill, fill_t, 4, imm, 1, false, true);
 		return;
-	default:		/* the saturating truncations */
-		op_unary(c, op);
-		return;
 	}
 }
 
 /* -- The body ------------------------------------------------------------- */
 
+/*
+ * Skip the dead rest of the innermost block (after a branch, return or
+ * unreachable) up to its own else or end, which is returned with st->p
+ * past it.  The decoder's reader skips each instruction (the body is
+ * valid: nothing is reported), blocks opened in between included.
+ */
+static unsigned skip_dead(struct fstate *st)
+{
+	struct jit_rd r = { st->p, st->end };
+	uint32_t depth = 1;
+	unsigned op;
+
+	do {
+		op = *r.p++;
+		if (op == 0xfc || op == 0xfd)
+			op = (op == 0xfc ? 0x100u : 0x200u) + get_u32(&r.p);
+		jit_wasm_skip_insn(&st->dead, &r, op, &depth);
+	} while (depth && !(depth == 1 && op == JIT_OP_ELSE));
+	st->p = r.p;
+	return op;
+}
+
 static bool compile_code(struct jit_cc *c, struct fstate *st)
 {
-	uint32_t dead = 0;	/* blocks opened inside dead code */
+	/*
+	 * Threaded dispatch (GNU labels as values), as in validate_code():
+	 * every handler ends in its own indirect jump, which predicts far
+	 * better than a switch's one shared jump, and each instruction is
+	 * dispatched once.  The table comes from wasm_ops.def: each opcode
+	 * goes to the handler of its shape (WALK_<shape>); those with one of
+	 * their own override it on purpose, and the SPECIAL and MEMORY ones
+	 * left go to op_misc().  0xFC n is at 0x100 + n; SIMD ids share a slot
+	 * at 0x200 that is never read, as their 0xFD byte reaches `simd`.
+	 */
+#define WALK_SPECIAL	&&misc
+#define WALK_NOP	&&nop
+#define WALK_CONST	&&misc
+#define WALK_UNARY	&&unary
+#define WALK_BINARY	&&binary
+#define WALK_LOAD	&&load
+#define WALK_STORE	&&store
+#define WALK_MEMORY	&&misc
+	/* The SIMD shapes: no opcode below 0x200 has them. */
+#define WALK_TERNARY	&&simd
+#define WALK_LANE	&&simd
+#define WALK_LOAD_LANE	&&simd
+#define WALK_STORE_LANE	&&simd
+#pragma GCC diagnostic push
+#ifdef __clang__
+#pragma GCC diagnostic ignored "-Winitializer-overrides"
+#else
+#pragma GCC diagnostic ignored "-Woverride-init"
+#endif
+	static const void *const dispatch[0x201] = {
+		[0 ... 0x200] = &&misc,
+#define OP(id, name, text, imm, lanes, sig, shape, access, traps) \
+		[(id) < 0x200 ? (id) : 0x200] = WALK_##shape,
+#include "jit/wasm_ops.def"
+#undef OP
+		/* The comparisons, unary and binary, to op_compare(). */
+		[JIT_OP_I32_EQZ ... JIT_OP_F64_GE] = &&compare,
+		[0xfc] = &&prefix_fc,
+		[0xfd] = &&simd,
+		[JIT_OP_I32_CONST] = &&i32_const,
+		[JIT_OP_I64_CONST] = &&i64_const,
+		[JIT_OP_F32_CONST] = &&f32_const,
+		[JIT_OP_F64_CONST] = &&f64_const,
+		[JIT_OP_UNREACHABLE] = &&unreachable,
+		[JIT_OP_BLOCK] = &&block,
+		[JIT_OP_LOOP] = &&block,
+		[JIT_OP_IF] = &&block,
+		[JIT_OP_ELSE] = &&else_,
+		[JIT_OP_END] = &&end_,
+		[JIT_OP_BR] = &&br,
+		[JIT_OP_BR_IF] = &&br_if,
+		[JIT_OP_BR_TABLE] = &&br_table,
+		[JIT_OP_RETURN] = &&return_,
+		[JIT_OP_CALL] = &&call,
+		[JIT_OP_CALL_INDIRECT] = &&call_indirect,
+		[JIT_OP_DROP] = &&drop,
+		[JIT_OP_SELECT] = &&select,
+		[JIT_OP_SELECT_T] = &&select_t,
+		[JIT_OP_LOCAL_GET] = &&local_get,
+		[JIT_OP_LOCAL_SET] = &&local_set,
+		[JIT_OP_LOCAL_TEE] = &&local_tee,
+		[JIT_OP_GLOBAL_GET] = &&global_get,
+		[JIT_OP_GLOBAL_SET] = &&global_set,
+		[JIT_OP_TABLE_GET] = &&table_access,
+		[JIT_OP_TABLE_SET] = &&table_access,
+		[JIT_OP_MEMORY_SIZE] = &&memory_size,
+		[JIT_OP_MEMORY_GROW] = &&memory_grow,
+		[JIT_OP_REF_NULL] = &&ref_null,
+		[JIT_OP_REF_IS_NULL] = &&ref_is_null,
+		[JIT_OP_REF_FUNC] = &&ref_func,
+	};
+#pragma GCC diagnostic pop
+#undef WALK_SPECIAL
+#undef WALK_NOP
+#undef WALK_CONST
+#undef WALK_UNARY
+#undef WALK_BINARY
+#undef WALK_LOAD
+#undef WALK_STORE
+#undef WALK_MEMORY
+#undef WALK_TERNARY
+#undef WALK_LANE
+#undef WALK_LOAD_LANE
+#undef WALK_STORE_LANE
+	unsigned op;
+	uint32_t x, y;
 
-	for (;;) {
-		unsigned op = *st->p++;
-		struct jit_cframe *cur = st->top;
-		uint32_t x, y;
+/*
+ * The next instruction.  Running out of memory or meeting what cannot be
+ * compiled sets the buffer's flag: one test per instruction.  Code only
+ * turns dead at br, br_table, return, unreachable and end, whose handlers
+ * go to `dead` instead.  The empty asm, its text made unique by the line,
+ * keeps GCC from merging the handlers' identical tails into a few shared
+ * indirect jumps (cross-jumping), which would lose the prediction.
+ */
+#define LINE_TEXT(line)	#line
+#define NEXT_AT(line) do {						\
+	const void *handler_;						\
+									\
+	if (unlikely(c->buf.overflow))					\
+		return false;						\
+	op = *st->p++;							\
+	handler_ = dispatch[op];					\
+	__asm__ volatile("/* next " LINE_TEXT(line) " */"		\
+	    : "+r"(handler_));						\
+	goto *handler_;							\
+} while (0)
+#define NEXT()	NEXT_AT(__LINE__)
 
-		if (op == 0xfc || op == 0xfd)
-			op = (op == 0xfc ? 0x100u : 0x200u) + get_u32(&st->p);
-		/* Running out of memory or meeting what cannot be compiled
-		 * also sets the buffer's flag: one test per instruction. */
-		if (unlikely(c->buf.overflow))
-			return false;
-		if (cur->unreachable) {
-			/* The decoder's reader skips it (the body is valid:
-			 * nothing is reported). */
-			struct jit_wasm_error err;
-			struct jit_wasm_decoder dec = {
-				.m = (struct jit_wasm_module *)c->m, .err = &err };
-			struct jit_rd r = { st->p, st->end };
-			uint32_t depth = 1;
+	NEXT();
+unary:
+	op_unary(c, op);
+	NEXT();
+binary:
+	op_binary(c, st, op);
+	NEXT();
+compare:
+	op_compare(c, st, op);
+	NEXT();
+load:
+	get_u32(&st->p);
+	op_load(c, st, op, get_u32(&st->p));
+	NEXT();
+store:
+	get_u32(&st->p);
+	op_store(c, op, get_u32(&st->p));
+	NEXT();
+nop:
+	NEXT();
+local_get:
+	push_local(c, get_u32(&st->p));
+	NEXT();
+local_set:
+	op_local_set(c, get_u32(&st->p), false);
+	NEXT();
+local_tee:
+	op_local_set(c, get_u32(&st->p), true);
+	NEXT();
+global_get:
+	op_global_get(c, get_u32(&st->p));
+	NEXT();
+global_set:
+	op_global_set(c, get_u32(&st->p));
+	NEXT();
+i32_const:
+	push_const(c, JIT_I32, (uint32_t)get_s64(&st->p));
+	NEXT();
+i64_const:
+	push_const(c, JIT_I64, (uint64_t)get_s64(&st->p));
+	NEXT();
+f32_const:
+	push_const(c, JIT_F32, get_le(&st->p, 4));
+	NEXT();
+f64_const:
+	push_const(c, JIT_F64, get_le(&st->p, 8));
+	NEXT();
+block:	/* and loop and if */
+	op_block(c, st, op);
+	NEXT();
+else_:
+	op_else(c, st);
+	NEXT();
+end_:
+	if (!op_end(c, st))
+		return !c->oom && !c->buf.overflow;
+	if (st->top->unreachable)
+		goto dead;
+	NEXT();
+br:
+	branch(c, st->nframes, get_u32(&st->p));
+	goto dead;
+br_if: {
+	struct cond k = pop_cond(c);
 
-			jit_wasm_skip_insn(&dec, &r, op, &depth);
-			st->p = r.p;
-			if (depth > 1) {
-				dead++;
-				continue;
-			}
-			if (dead && depth < 1) {
-				dead--;
-				continue;
-			}
-			if (dead || (op != JIT_OP_END && op != JIT_OP_ELSE))
-				continue;
-			/* The dead frame's own else or end: handled below. */
-		}
-		/* SIMD: the validator accepts it, the compiler does not yet. */
-		if (unlikely(op >= 0x200)) {
-			c->unsupported = op;
-			return false;
-		}
-		switch (jit_wasm_ops[op].shape) {
-		case JIT_SHAPE_UNARY:
-			if (is_compare(op))
-				op_compare(c, st, op);
-			else
-				op_unary(c, op);
-			continue;
-		case JIT_SHAPE_BINARY:
-			if (is_compare(op))
-				op_compare(c, st, op);
-			else
-				op_binary(c, st, op);
-			continue;
-		case JIT_SHAPE_LOAD:
-			get_u32(&st->p);
-			op_load(c, st, op, get_u32(&st->p));
-			continue;
-		case JIT_SHAPE_STORE:
-			get_u32(&st->p);
-			op_store(c, op, get_u32(&st->p));
-			continue;
-		case JIT_SHAPE_NOP:
-			continue;
-		default:
-			break;
-		}
-		switch (op) {
-		case JIT_OP_I32_CONST:
-			push_const(c, JIT_I32, (uint32_t)get_s64(&st->p));
-			break;
-		case JIT_OP_I64_CONST:
-			push_const(c, JIT_I64, (uint64_t)get_s64(&st->p));
-			break;
-		case JIT_OP_F32_CONST:
-			push_const(c, JIT_F32, get_le(&st->p, 4));
-			break;
-		case JIT_OP_F64_CONST:
-			push_const(c, JIT_F64, get_le(&st->p, 8));
-			break;
-		case JIT_OP_UNREACHABLE:
-			jit_emit_trap_if(c, JIT_COND_ALWAYS, JIT_TRAP_UNREACHABLE);
-			drop_to(c, cur->height);
-			cur->unreachable = true;
-			break;
-		case JIT_OP_BLOCK:
-		case JIT_OP_LOOP:
-		case JIT_OP_IF:
-			op_block(c, st, op);
-			break;
-		case JIT_OP_ELSE:
-			op_else(c, st);
-			break;
-		case JIT_OP_END:
-			if (!op_end(c, st))
-				return !c->oom && !c->buf.overflow;
-			break;
-		case JIT_OP_BR:
-			branch(c, st->nframes, get_u32(&st->p));
-			break;
-		case JIT_OP_BR_IF: {
-			struct cond k = pop_cond(c);
+	op_br_if(c, st, &k);
+	NEXT();
+}
+br_table:
+	op_br_table(c, st);
+	goto dead;
+return_:
+	branch(c, st->nframes, st->nframes - 1);
+	goto dead;
+unreachable:
+	jit_emit_trap_if(c, JIT_COND_ALWAYS, JIT_TRAP_UNREACHABLE);
+	drop_to(c, st->top->height);
+	st->top->unreachable = true;
+	goto dead;
+call:
+	call_func(c, get_u32(&st->p));
+	NEXT();
+call_indirect:
+	x = get_u32(&st->p);
+	y = get_u32(&st->p);
+	op_call_indirect(c, x, y);
+	NEXT();
+drop: {
+	struct jit_cval v = pop(c);
 
-			op_br_if(c, st, &k);
-			break;
-		}
-		case JIT_OP_BR_TABLE:
-			op_br_table(c, st);
-			break;
-		case JIT_OP_RETURN:
-			branch(c, st->nframes, st->nframes - 1);
-			break;
-		case JIT_OP_CALL:
-			call_func(c, get_u32(&st->p));
-			break;
-		case JIT_OP_CALL_INDIRECT:
-			x = get_u32(&st->p);
-			y = get_u32(&st->p);
-			op_call_indirect(c, x, y);
-			break;
-		case JIT_OP_DROP: {
-			struct jit_cval v = pop(c);
-
-			release(c, &v);
-			break;
-		}
-		case JIT_OP_SELECT_T:
-			x = get_u32(&st->p);	/* one type, validated */
-			if (*st->p == JIT_V128) {
-				c->unsupported = JIT_OP_V128_CONST;
-				return false;
-			}
-			st->p += x;
-			/* fall through */
-		case JIT_OP_SELECT:
-			op_select(c);
-			break;
-		case JIT_OP_LOCAL_GET:
-			push_local(c, get_u32(&st->p));
-			break;
-		case JIT_OP_LOCAL_SET:
-			op_local_set(c, get_u32(&st->p), false);
-			break;
-		case JIT_OP_LOCAL_TEE:
-			op_local_set(c, get_u32(&st->p), true);
-			break;
-		case JIT_OP_GLOBAL_GET:
-			op_global_get(c, get_u32(&st->p));
-			break;
-		case JIT_OP_GLOBAL_SET:
-			op_global_set(c, get_u32(&st->p));
-			break;
-		case JIT_OP_TABLE_GET:
-		case JIT_OP_TABLE_SET:
-			op_table_access(c, op, get_u32(&st->p));
-			break;
-		case JIT_OP_MEMORY_SIZE:
-			st->p++;
-			op_memory_size(c);
-			break;
-		case JIT_OP_MEMORY_GROW: {
-			static const uint8_t i32 = JIT_I32;
-
-			st->p++;
-			call_runtime(c, jit_rt_memory_grow, &i32, 1, NULL, 0, true, false);
-			break;
-		}
-		case JIT_OP_REF_NULL:
-			push_const(c, *st->p++, 0);
-			break;
-		case JIT_OP_REF_IS_NULL: {
-			struct cond k = pop_cond(c);
-			uint8_t dst;
-
-			pin_cond(c, &k);
-			dst = jit_ra_alloc(c, JIT_I32);
-			/* "is null" is "not (v is not null)": set, then flip. */
-			jit_emit_setcc(c, emit_cond(c, &k), dst);
-			{
-				struct jit_opnd one = { .kind = JIT_OPND_IMM, .imm = 1 };
-
-				jit_emit_binop(c, JIT_OP_I32_XOR, dst, dst, &one);
-			}
-			push_reg(c, JIT_I32, dst);
-			break;
-		}
-		case JIT_OP_REF_FUNC: {
-			uint8_t r = jit_ra_alloc(c, JIT_I64);
-
-			jit_emit_vm_load(c, r, c->layout->funcs + 8 * get_u32(&st->p));
-			push_reg(c, JIT_FUNCREF, r);
-			break;
-		}
-		default:
-			op_misc(c, st, op);
-			break;
-		}
+	release(c, &v);
+	NEXT();
+}
+select_t:
+	x = get_u32(&st->p);	/* one type, validated */
+	if (*st->p == JIT_V128) {
+		c->unsupported = JIT_OP_V128_CONST;
+		return false;
 	}
+	st->p += x;
+	/* fall through */
+select:
+	op_select(c);
+	NEXT();
+table_access:	/* table.get and table.set */
+	op_table_access(c, op, get_u32(&st->p));
+	NEXT();
+memory_size:
+	st->p++;
+	op_memory_size(c);
+	NEXT();
+memory_grow: {
+	static const uint8_t i32 = JIT_I32;
+
+	st->p++;
+	call_runtime(c, jit_rt_memory_grow, &i32, 1, NULL, 0, true, false);
+	NEXT();
+}
+ref_null:
+	push_const(c, *st->p++, 0);
+	NEXT();
+ref_is_null: {
+	struct cond k = pop_cond(c);
+	struct jit_opnd one = { .kind = JIT_OPND_IMM, .imm = 1 };
+	uint8_t dst;
+
+	pin_cond(c, &k);
+	dst = jit_ra_alloc(c, JIT_I32);
+	/* "is null" is "not (v is not null)": set, then flip. */
+	jit_emit_setcc(c, emit_cond(c, &k), dst);
+	jit_emit_binop(c, JIT_OP_I32_XOR, dst, dst, &one);
+	push_reg(c, JIT_I32, dst);
+	NEXT();
+}
+ref_func: {
+	uint8_t r = jit_ra_alloc(c, JIT_I64);
+
+	jit_emit_vm_load(c, r, c->layout->funcs + 8 * get_u32(&st->p));
+	push_reg(c, JIT_FUNCREF, r);
+	NEXT();
+}
+prefix_fc:
+	op = 0x100 + get_u32(&st->p);
+	goto *dispatch[op];
+misc:	/* bulk memory and the tables' 0xFC instructions */
+	op_misc(c, st, op);
+	NEXT();
+simd:	/* the validator accepts it, the compiler does not yet */
+	c->unsupported = 0x200 + get_u32(&st->p);
+	return false;
+dead:
+	/* Up to the dead block's own else or end, which are compiled (a
+	 * handler that failed may not have left its block dead). */
+	if (unlikely(c->buf.overflow))
+		return false;
+	if (skip_dead(st) == JIT_OP_ELSE)
+		goto else_;
+	goto end_;
+#undef NEXT
+#undef NEXT_AT
+#undef LINE_TEXT
 }
 
 /* Does the list of value types hold a v128? */
@@ -1492,7 +1577,10 @@ bool jit_compile_func(struct jit_cc *c, uint32_t func)
 {
 	const struct jit_wasm_func *fn = &c->m->funcs[func];
 	struct jit_scratch *s = c->s;
-	struct fstate st = { .nframes = 0, .p = fn->code, .end = fn->body + fn->body_len };
+	struct fstate st = {
+		.nframes = 0, .p = fn->code, .end = fn->body + fn->body_len,
+		.dead = { .m = (struct jit_wasm_module *)c->m, .err = &st.dead_err },
+	};
 	struct jit_cframe *f;
 	uint32_t k;
 

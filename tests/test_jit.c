@@ -14,6 +14,7 @@
 #include "harness.h"
 #include "wat.h"
 #include "../jit/jit.h"
+#include "../jit/module.h"
 #include "../kernel/kerr.h"
 #include "../sched/sched.h"
 
@@ -751,4 +752,63 @@ static int negated_body(void *arg)
 Test(jit, eqz_of_a_compare_is_its_opposite_even_with_nan)
 {
 	harness_boot(1, 256u << 20, negated_body);
+}
+
+/*
+ * A module the compiler rejects gets the error the decoder gives it,
+ * whether its bodies were validated before the compile (one hart) or by
+ * the harts compiling them (several): the first malformed thing in the
+ * module if any, else the first invalid one.
+ */
+static const uint8_t two_funcs[] = {
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+	0x01, 0x04, 0x01, 0x60, 0x00, 0x00,		/* type () -> () */
+	0x03, 0x03, 0x02, 0x00, 0x00,			/* two functions */
+	0x05, 0x03, 0x01, 0x00, 0x01,			/* memory 1 */
+	0x0a, 0x08, 0x02, 0x02, 0x00, 0x0b,		/* code: a valid body, */
+	0x03, 0x00, 0x6a, 0x0b,				/* i32.add of nothing */
+};
+static const uint8_t bad_data_malformed[] = {
+	0x0b, 0x03, 0x01, 0x00, 0x41,			/* i32.const cut off */
+};
+static const uint8_t bad_data_invalid[] = {
+	0x0b, 0x07, 0x01, 0x00, 0x42, 0x00, 0x0b, 0x01, 0x2a,	/* an i64 offset */
+};
+
+static void rejected_alike(const uint8_t *tail, size_t tail_len, bool malformed)
+{
+	uint8_t bytes[64];
+	size_t size = sizeof(two_funcs) + tail_len;
+	struct jit_wasm_module *m;
+	struct jit_wasm_error want, got;
+
+	memcpy(bytes, two_funcs, sizeof(two_funcs));
+	memcpy(bytes + sizeof(two_funcs), tail, tail_len);
+	cr_assert_eq(jit_wasm_decode(bytes, size, &jit_kernel_heap, &m, &want), -K_EINVAL);
+	cr_assert_eq(want.malformed, malformed, "%s", want.msg);
+	for (unsigned harts = 1; harts <= 4; harts *= 4) {
+		struct jit_compile_opts o = { .harts = harts };
+		struct jit_module *mod;
+
+		memset(&got, 0, sizeof(got));
+		cr_assert_eq(jit_module_compile(bytes, size, &o, &mod, &got), -K_EINVAL);
+		cr_assert_eq(got.offset, want.offset, "%u harts: offset %#x, decoder %#x (%s)",
+			     harts, got.offset, want.offset, got.msg);
+		cr_assert_eq(got.malformed, want.malformed);
+		cr_assert_str_eq(got.msg, want.msg);
+	}
+}
+
+static int rejected_body(void *arg)
+{
+	(void)arg;
+	rejected_alike(NULL, 0, false);
+	rejected_alike(bad_data_malformed, sizeof(bad_data_malformed), true);
+	rejected_alike(bad_data_invalid, sizeof(bad_data_invalid), false);
+	return 0;
+}
+
+Test(jit, a_rejected_module_gets_the_decoders_error_on_any_number_of_harts)
+{
+	harness_boot(4, 256u << 20, rejected_body);
 }

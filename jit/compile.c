@@ -1315,12 +1315,7 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 #define WALK_LANE	&&simd
 #define WALK_LOAD_LANE	&&simd
 #define WALK_STORE_LANE	&&simd
-#pragma GCC diagnostic push
-#ifdef __clang__
-#pragma GCC diagnostic ignored "-Winitializer-overrides"
-#else
-#pragma GCC diagnostic ignored "-Woverride-init"
-#endif
+JIT_OVERRIDES_BEGIN
 	static const void *const dispatch[0x201] = {
 		[0 ... 0x200] = &&misc,
 #define OP(id, name, text, imm, lanes, sig, shape, access, traps) \
@@ -1363,7 +1358,7 @@ static bool compile_code(struct jit_cc *c, struct fstate *st)
 		[JIT_OP_REF_IS_NULL] = &&ref_is_null,
 		[JIT_OP_REF_FUNC] = &&ref_func,
 	};
-#pragma GCC diagnostic pop
+JIT_OVERRIDES_END
 #undef WALK_SPECIAL
 #undef WALK_NOP
 #undef WALK_CONST

@@ -946,12 +946,7 @@ static bool validate_code(struct vstate *v, uint32_t nlocals,
 #define FAST_LANE	&&slow
 #define FAST_LOAD_LANE	&&slow
 #define FAST_STORE_LANE	&&slow
-#pragma GCC diagnostic push
-#ifdef __clang__
-#pragma GCC diagnostic ignored "-Winitializer-overrides"
-#else
-#pragma GCC diagnostic ignored "-Woverride-init"
-#endif
+JIT_OVERRIDES_BEGIN
 	static const void *const dispatch[0x101] = {
 		[0 ... 0xff] = &&slow,
 #define OP(id, name, text, imm, lanes, sig, shape, access, traps) \
@@ -984,7 +979,7 @@ static bool validate_code(struct vstate *v, uint32_t nlocals,
 		[JIT_OP_I32_STORE] = &&i32_store,
 		[JIT_OP_I64_STORE] = &&i64_store,
 	};
-#pragma GCC diagnostic pop
+JIT_OVERRIDES_END
 #undef FAST_SPECIAL
 #undef FAST_NOP
 #undef FAST_CONST

@@ -47,6 +47,19 @@ struct jit_wasm_decoder {
 	uint32_t weights_cap;
 };
 
+/*
+ * Around a dispatch table that gives every opcode a default and then
+ * overrides some entries, which the compilers would warn about.
+ */
+#ifdef __clang__
+#define JIT_OVERRIDES_BEGIN _Pragma("GCC diagnostic push") \
+	_Pragma("GCC diagnostic ignored \"-Winitializer-overrides\"")
+#else
+#define JIT_OVERRIDES_BEGIN _Pragma("GCC diagnostic push") \
+	_Pragma("GCC diagnostic ignored \"-Woverride-init\"")
+#endif
+#define JIT_OVERRIDES_END _Pragma("GCC diagnostic pop")
+
 /* How the bytes after an opcode are read (wasm_ops.def's immediate). */
 enum jit_imm {
 	JIT_IMM_ILLEGAL,	/* not an instruction */

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "../kernel/hal.h"
 #include "../kernel/log.h"
 #include "../kernel/pt.h"
 #include "cli.h"
@@ -46,7 +48,7 @@ static void usage(FILE *f)
 		"  --trace-wasi     one line per WASI call on stderr: name, arguments,\n"
 		"                   result\n"
 		"  --invoke NAME    call the exported function NAME of APP.wasm\n"
-		"  --harts N        number of harts, 1-64 (default 2)\n"
+		"  --harts N        number of harts, 1-64 (default: one per host CPU)\n"
 		"  --memory SIZE    simulated RAM, e.g. 256M or 1G; 8M-64G, a multiple\n"
 		"                   of 2M (default: the host's RAM, 256M-8G)\n"
 		"  --paging MODE    sv39, sv48 or sv57 (default sv39)\n"
@@ -147,6 +149,7 @@ static int run(int argc, char **argv, const char **dirs, const char **env,
 	};
 	struct hosted_app app = { .dirs = dirs, .env = env, .listen = listen };
 	struct hosted_config cfg;
+	long ncpus;
 	int c, status;
 
 	if (argc > 1 && !strcmp(argv[1], "validate"))
@@ -155,6 +158,10 @@ static int run(int argc, char **argv, const char **dirs, const char **env,
 		return hosted_cmd_inspect(argc - 2, argv + 2);
 
 	hosted_config_default(&cfg);
+	/* A hart per host CPU: idle ones sleep, and a large module compiles
+	 * on all of them. */
+	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg.harts = ncpus < 1 ? 1 : ncpus > HAL_MAX_HARTS ? HAL_MAX_HARTS : (unsigned)ncpus;
 	cfg.selfcheck = true;
 	cfg.quiet = false;
 	cfg.log_filter = getenv("K23_LOG");

@@ -364,7 +364,7 @@ static unsigned access_perm(uint64_t cause)
 }
 
 /* Give the lazy page at va a zeroed frame of its own.  Lock held. */
-static bool lazy_populate(struct as *as, vaddr_t va, unsigned perm)
+static bool lazy_page(struct as *as, vaddr_t va, unsigned perm)
 {
 	paddr_t pa;
 
@@ -375,8 +375,33 @@ static bool lazy_populate(struct as *as, vaddr_t va, unsigned perm)
 		frame_free(pa, 0);
 		return false;
 	}
-	as_flush(as, va, FRAME_SIZE);
 	return true;
+}
+
+/*
+ * Populate the pages of r's share of the AS_LAZY_GROUP around va that
+ * have none yet, in ascending order (frames taken one after another are
+ * mostly consecutive, which the hosted MMU maps as one host mapping).
+ * Whether va itself got its page.  Lock held.
+ */
+static bool lazy_populate(struct as *as, const struct lazy_region *r, vaddr_t va)
+{
+	vaddr_t lo = MAX(ALIGN_DOWN(va, (vaddr_t)AS_LAZY_GROUP), r->va);
+	vaddr_t hi = MIN(ALIGN_DOWN(va, (vaddr_t)AS_LAZY_GROUP) + AS_LAZY_GROUP - 1, r->last);
+	bool got = false;
+	struct pt_leaf leaf;
+
+	for (vaddr_t p = lo; p < hi; p += HAL_PAGE_SIZE) {
+		if (pt_lookup(&as->pt, p, &leaf) != -K_ENOENT)
+			continue;
+		if (!lazy_page(as, p, r->perm))
+			break;	/* short of frames: what there is, va first */
+		got |= p == va;
+	}
+	if (!got && pt_lookup(&as->pt, va, &leaf) == -K_ENOENT)
+		got = lazy_page(as, va, r->perm);
+	as_flush(as, lo, hi - lo + 1);
+	return got;
 }
 
 bool as_handle_fault(struct trap_frame *tf)
@@ -408,7 +433,7 @@ bool as_handle_fault(struct trap_frame *tf)
 			seen->flushes = as->flushes;
 		}
 	} else if (err == -K_ENOENT && (r = lazy_find(as, va, va)) && (r->perm & need)) {
-		resolved = lazy_populate(as, va, r->perm);
+		resolved = lazy_populate(as, r, va);
 	}
 	fn = as->fault_fn;
 	arg = as->fault_arg;

@@ -39,8 +39,11 @@ int as_protect(struct as *as, vaddr_t va, uint64_t len, unsigned perm);
 
 /*
  * Reserve [va, va+len) for lazy allocation: the first access to a page
- * maps a fresh zeroed frame (owned by the space) with perm and resumes.
+ * maps fresh zeroed frames (owned by the space) with perm and resumes;
+ * to the whole aligned AS_LAZY_GROUP around the page that the region
+ * holds, so that memory touched page by page faults once per group.
  */
+#define AS_LAZY_GROUP	(64u << 10)	/* a WebAssembly page */
 int as_reserve_lazy(struct as *as, vaddr_t va, uint64_t len, unsigned perm);
 
 void as_set_fault_handler(struct as *as, as_fault_fn fn, void *arg);

@@ -522,6 +522,50 @@ static int lazy_pages(void *arg)
 	return 0;
 }
 
+/*
+ * A touch populates the aligned AS_LAZY_GROUP around it, as far as the
+ * region reaches: memory touched page by page faults once per 64 KiB.
+ */
+static int lazy_groups(void *arg)
+{
+	const vaddr_t base = 12 * PT_SIZE_1G;
+	const unsigned group = AS_LAZY_GROUP / PT_SIZE_4K;
+	struct trap_counts tc0, tc1;
+	volatile uint8_t *p;
+	uint64_t free0, free1;
+	struct as *as;
+
+	(void)arg;
+	as = new_space(kernel_paging_mode());
+	p = as_ptr(as, base);
+	cr_assert_eq(as_reserve_lazy(as, base, 2 * AS_LAZY_GROUP, PTE_R | PTE_W), 0);
+	cr_assert_eq(as_reserve_lazy(as, base + 5 * AS_LAZY_GROUP, 3 * PT_SIZE_4K,
+				     PTE_R | PTE_W), 0);
+	trap_counts(0, &tc0);
+	p[5 * PT_SIZE_4K] = 1;		/* the first group, from its middle */
+	for (unsigned i = 0; i < group; i++)
+		cr_assert_eq(p[i * PT_SIZE_4K + 7], 0, "page %u of the group", i);
+	trap_counts(0, &tc1);
+	cr_assert_eq(tc1.page_faults, tc0.page_faults + 1, "one fault for the group");
+	free0 = vm_free_frames();
+	p[AS_LAZY_GROUP + 9] = 2;	/* the second group: its own frames */
+	free1 = vm_free_frames();
+	cr_assert_eq(free0 - free1, group, "%llu frames for a group of %u pages",
+		     (unsigned long long)(free0 - free1), group);
+	trap_counts(0, &tc0);
+	cr_assert_eq(tc0.page_faults, tc1.page_faults + 1);
+	/* A region smaller than a group gets its own pages only. */
+	p[5 * AS_LAZY_GROUP + PT_SIZE_4K] = 3;
+	cr_assert_eq(free1 - vm_free_frames(), 3);
+	cr_assert_eq(probe_load(as_ptr(as, base + 5 * AS_LAZY_GROUP + 3 * PT_SIZE_4K),
+				&(uint64_t){ 0 }), 1, "the page past the region stays unmapped");
+	as_destroy(as);
+	return 0;
+}
+
+Test(vmsim, a_touch_populates_its_lazy_group_sv39) { vm_boot(PT_SV39, 64u << 20, lazy_groups); }
+Test(vmsim, a_touch_populates_its_lazy_group_sv48) { vm_boot(PT_SV48, 64u << 20, lazy_groups); }
+
 /* A memory grown a page at a time: reservations next to each other with
  * the same permissions act as one region. */
 static int lazy_growth(void *arg)

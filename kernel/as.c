@@ -363,6 +363,9 @@ static unsigned access_perm(uint64_t cause)
 	}
 }
 
+#define LAZY_GROUP_ORDER	9	/* AS_LAZY_GROUP in frames, log2 */
+_Static_assert(FRAME_SIZE << LAZY_GROUP_ORDER == AS_LAZY_GROUP, "AS_LAZY_GROUP is 2^9 frames");
+
 /* Give the lazy page at va a zeroed frame of its own.  Lock held. */
 static bool lazy_page(struct as *as, vaddr_t va, unsigned perm)
 {
@@ -388,9 +391,27 @@ static bool lazy_populate(struct as *as, const struct lazy_region *r, vaddr_t va
 {
 	vaddr_t lo = MAX(ALIGN_DOWN(va, (vaddr_t)AS_LAZY_GROUP), r->va);
 	vaddr_t hi = MIN(ALIGN_DOWN(va, (vaddr_t)AS_LAZY_GROUP) + AS_LAZY_GROUP - 1, r->last);
+	unsigned order = LAZY_GROUP_ORDER;
 	bool got = false;
 	struct pt_leaf leaf;
+	paddr_t pa;
 
+	/*
+	 * A whole group with no page yet takes one block of frames, so that
+	 * its frames are consecutive whatever the allocator's history; its
+	 * frames are freed one by one, as any lazy page's.
+	 */
+	if (hi - lo + 1 == AS_LAZY_GROUP && pt_next_leaf(&as->pt, lo, hi, &leaf) == -K_ENOENT &&
+	    frame_alloc(order, &pa) == 0) {
+		frame_split(pa, order);
+		kmemset(hal_phys_to_virt(pa), 0, AS_LAZY_GROUP);
+		if (pt_map(&as->pt, lo, pa, AS_LAZY_GROUP, r->perm, PT_SIZE_4K) == 0) {
+			as_flush(as, lo, AS_LAZY_GROUP);
+			return true;
+		}
+		for (paddr_t p = pa; p < pa + AS_LAZY_GROUP; p += FRAME_SIZE)
+			frame_free(p, 0);
+	}
 	for (vaddr_t p = lo; p < hi; p += HAL_PAGE_SIZE) {
 		if (pt_lookup(&as->pt, p, &leaf) != -K_ENOENT)
 			continue;

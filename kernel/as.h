@@ -41,9 +41,13 @@ int as_protect(struct as *as, vaddr_t va, uint64_t len, unsigned perm);
  * Reserve [va, va+len) for lazy allocation: the first access to a page
  * maps fresh zeroed frames (owned by the space) with perm and resumes;
  * to the whole aligned AS_LAZY_GROUP around the page that the region
- * holds, so that memory touched page by page faults once per group.
+ * holds, so that memory touched page by page faults once per group, and
+ * so that the hosted MMU, which needs a host mapping per run of
+ * consecutive frames, cannot be driven past the host's limit on mappings
+ * (vm.max_map_count, 65530 by default) by a guest touching one page in
+ * every few: at most one run per 2 MiB, 32,768 for the largest RAM.
  */
-#define AS_LAZY_GROUP	(64u << 10)	/* a WebAssembly page */
+#define AS_LAZY_GROUP	(2u << 20)
 int as_reserve_lazy(struct as *as, vaddr_t va, uint64_t len, unsigned perm);
 
 void as_set_fault_handler(struct as *as, as_fault_fn fn, void *arg);

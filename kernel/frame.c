@@ -507,6 +507,23 @@ int frame_alloc(unsigned order, paddr_t *pa)
 	return err;
 }
 
+void frame_split(paddr_t pa, unsigned order)
+{
+	const struct frame_region *r = region_of(pa);
+	hal_irqstate_t s;
+
+	if (!r || order > FRAME_MAX_ORDER || !IS_ALIGNED(pa, FRAME_SIZE << order) ||
+	    state_get(r, pa) != (ST_ALLOC | order))
+		k23_panic("frame_split: %#llx is no allocated block of order %u",
+			  (unsigned long long)pa, order);
+	/* Its tails were "not free" to coalescing, and so are frames on
+	 * their own (INV-FRAME-6: the state map changes under the lock). */
+	s = spin_lock_irqsave(&frame.lock);
+	for (paddr_t p = pa; p < pa + (FRAME_SIZE << order); p += FRAME_SIZE)
+		state_set(r, p, ST_ALLOC | 0);
+	spin_unlock_irqrestore(&frame.lock, s);
+}
+
 /* Why frame_free(pa, order) is wrong, given the state byte at pa. */
 static _Noreturn void bad_free(const struct frame_region *r, paddr_t pa, unsigned order,
 			       unsigned st)

@@ -29,6 +29,13 @@ int frame_init(void);
  */
 int frame_alloc(unsigned order, paddr_t *pa);
 
+/*
+ * Make an allocated block of this order 2^order allocated order-0 frames,
+ * each to be freed on its own: memory taken contiguous but given back a
+ * page at a time.  Panics if pa is not the head of such a block.
+ */
+void frame_split(paddr_t pa, unsigned order);
+
 /* Free a block from frame_alloc() with the same order.  Panics on a
  * double free or a misaligned/foreign address, judged from the allocator's
  * own state: the block's contents (a guest's, for guest memory) can hold

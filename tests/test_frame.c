@@ -314,6 +314,59 @@ Test(frame, lookup_finds_the_allocated_block_of_any_address)
 	harness_boot(1, 16u << 20, lookup_finds_the_block_of_any_address);
 }
 
+/*
+ * A split block is 2^order frames allocated on their own: each frees alone,
+ * in any order, and once all are free the lists are what they were (the
+ * block coalesces back).  Splitting what is not an allocated block panics.
+ */
+static int split_blocks_free_a_frame_at_a_time(void *arg)
+{
+	uint64_t blocks[FRAME_MAX_ORDER + 1];
+	paddr_t pa, head;
+	unsigned order;
+
+	(void)arg;
+	frame_drain_caches();
+	for (unsigned o = 0; o <= FRAME_MAX_ORDER; o++)
+		blocks[o] = frame_free_blocks(o);
+	cr_assert_eq(frame_alloc(4, &pa), 0);
+	frame_split(pa, 4);
+	for (unsigned i = 0; i < 16; i++) {
+		cr_assert_eq(frame_lookup(pa + i * FRAME_SIZE, &head, &order), 0);
+		cr_assert_eq(head, pa + i * FRAME_SIZE);
+		cr_assert_eq(order, 0);
+	}
+	for (unsigned i = 0; i < 16; i++)	/* odd ones, then even ones */
+		frame_free(pa + (i < 8 ? 2 * i + 1 : 2 * (i - 8)) * FRAME_SIZE, 0);
+	frame_drain_caches();
+	for (unsigned o = 0; o <= FRAME_MAX_ORDER; o++)
+		cr_assert_eq(frame_free_blocks(o), blocks[o], "order %u: %llu blocks, were %llu",
+			     o, (unsigned long long)frame_free_blocks(o),
+			     (unsigned long long)blocks[o]);
+	return 0;
+}
+
+Test(frame, a_split_block_frees_a_frame_at_a_time)
+{
+	harness_boot(1, 16u << 20, split_blocks_free_a_frame_at_a_time);
+}
+
+static int split_inside_block(void *arg)
+{
+	paddr_t pa;
+
+	(void)arg;
+	if (frame_alloc(2, &pa) < 0)
+		return 1;
+	frame_split(pa + FRAME_SIZE, 1);
+	return 0;
+}
+
+Test(frame, splitting_what_is_not_a_block_panics)
+{
+	mm_expect_panic(split_inside_block, "frame_split: 0x");
+}
+
 /* frame_stats().peak is the most frames off the lists at once since
  * frame_reset_peak() (INV-FRAME-4): blocks held together count, a block
  * freed before the next is taken does not, and a merge on free is no dip. */

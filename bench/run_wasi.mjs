@@ -31,4 +31,8 @@ const wasi = new WASI({ version: 'preview1', args: argv, env, preopens, returnOn
 const module = new WebAssembly.Module(readFileSync(argv[0]));
 const instance = new WebAssembly.Instance(module, wasi.getImportObject());
 
+// Node 20 holds the WASI object weakly while start() runs: a garbage
+// collection in the middle of a long program (a host call allocating)
+// destroyed it and aborted the process.  A global keeps it alive.
+globalThis.wasi = wasi;
 process.exitCode = wasi.start(instance);

@@ -19,8 +19,7 @@
 # Environment: K23SIM (default ./k23sim) is the runtime; REAL_APPS_RUNTIME=node
 # runs every module under node's WASI instead (bench/run_wasi.mjs, which takes
 # the same --dir and --env), to check the expectations or compare the times
-# that each PASS line shows (wall clock, one figure per run).  Node 20.20
-# aborts (SIGABRT, no message) in V8 on the two proofs and the C++ compile.
+# that each PASS line shows (wall clock, one figure per run).
 set -u
 cd "$(dirname "$0")/.."
 if [ $# != 2 ] || [ ! -f "$1/yosys.core.wasm" ] || [ ! -f "$2/llvm.core.wasm" ]; then

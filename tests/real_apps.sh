@@ -21,6 +21,7 @@
 # the same --dir and --env), to check the expectations or compare the times
 # that each PASS line shows (wall clock, one figure per run).
 set -u
+export LC_ALL=C		# sort's order of the expected lists
 cd "$(dirname "$0")/.."
 if [ $# != 2 ] || [ ! -f "$1/yosys.core.wasm" ] || [ ! -f "$2/llvm.core.wasm" ]; then
 	echo "usage: tests/real_apps.sh YOSYS_DIR CLANG_DIR (run 'make real-apps')"
@@ -99,8 +100,9 @@ same() {
 # -- Yosys ---------------------------------------------------------------
 
 # The RTL passes: counter, adder and detector as word-level cells.  The
-# detector's sync reset and enable fold into $sdff/$sdffe flip-flops and its
-# case statement into one $pmux fed by four $eq compares.
+# counter's sync reset and enable fold into an $sdffe flip-flop, the
+# detector's reset into an $sdff, and its case statement into one $pmux fed
+# by four $eq compares.
 yosys_rtl() {
 	begin yosys-rtl
 	cp "$SRC/design.v" "$WORK/"

@@ -6,7 +6,8 @@
 //
 // what `k23sim` with the same arguments does: only the environment of
 // --env, only the directories of --dir preopened (in that order), the
-// app's exit code as the process's.
+// app's exit code as the process's.  Long runs want node's
+// --no-turbo-fast-api-calls too (tests/real_apps.sh says why).
 import { readFileSync } from 'node:fs';
 import { WASI } from 'node:wasi';
 

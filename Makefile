@@ -55,6 +55,8 @@ help:
 	@echo "make spec       the WebAssembly spec suite (core/, simd/) under ASan+UBSan"
 	@echo "                (make spec-run VARIANT=release: without; SPEC_FLAGS=-v: every failure)"
 	@echo "make wasi-testsuite  the WASI preview1 conformance suite through ./k23sim"
+	@echo "make real-apps  Yosys and clang (big C++ programs from npm) under k23sim"
+	@echo "                (REAL_APPS_RUNTIME=node: the same checks under node's WASI)"
 	@echo "                (WASI_SUITE_FLAGS=-v: why each failure failed)"
 	@echo "make fuzz       fuzz decode+validate for FUZZ_TIME seconds (300)"
 	@echo "make fuzz-diff  compare the JIT with V8 on random modules for FUZZ_TIME seconds"
@@ -135,6 +137,47 @@ examples: deps $(EXAMPLES)
 
 wasi-apps: deps $(EXAMPLES) $(WASI_TESTS) $(WASI_HOSTTOOL) k23sim
 	@tests/wasi_run.sh
+
+# -- Real applications ---------------------------------------------------
+# `make real-apps` runs big C and C++ programs that others built for
+# wasm32-wasi under k23sim (tests/real_apps.sh): Yosys 0.55 (30 MB of wasm)
+# and LLVM 22's clang and wasm-ld (75 MB), from the YoWASP project's npm
+# packages, fetched once with npm at pinned versions.  Each is unpacked
+# under build/real-apps/ into a folder named after its version: yosys'
+# module and share/ (its techmap libraries, which the package keeps mostly
+# in a JavaScript module: tests/real_apps/share.mjs writes them out);
+# clang's module and usr/ (clang's headers and the wasi-libc sysroot, which
+# it expects at /usr).  npm and node come with the machines, as for the
+# benchmarks below.  tar -m: the packages' files are dated 1985, older
+# than any prerequisite.
+REAL_YOSYS_VER := 0.55.944
+REAL_CLANG_VER := 22.0.0-git20542-10
+REAL_YOSYS     := build/real-apps/yosys-$(REAL_YOSYS_VER)
+REAL_CLANG     := build/real-apps/clang-$(REAL_CLANG_VER)
+
+# real_fetch PKG: npm pack PKG into the target's folder, emptied first.
+real_fetch = rm -rf $(dir $@) && mkdir -p $(dir $@) && \
+	{ command -v npm >/dev/null || { echo "real-apps: npm is needed to fetch $(1) (apt-get install npm)"; exit 1; }; } && \
+	if ! (cd $(dir $@) && npm pack --loglevel=error $(1)) >$(dir $@)npm.log 2>&1; then \
+	    echo "real-apps: 'npm pack $(1)' failed (is the npm registry reachable?):"; \
+	    cat $(dir $@)npm.log; exit 1; fi
+
+.PHONY: real-apps
+
+$(REAL_YOSYS)/yosys.core.wasm: tests/real_apps/share.mjs
+	@$(call real_fetch,@yowasp/yosys@$(REAL_YOSYS_VER))
+	@cd $(dir $@) && tar xzmf yowasp-yosys-$(REAL_YOSYS_VER).tgz package && \
+	node $(CURDIR)/tests/real_apps/share.mjs package/gen/resources-yosys.js . && \
+	mv package/gen/yosys.core.wasm . && rm -rf package *.tgz npm.log
+
+$(REAL_CLANG)/llvm.core.wasm:
+	@$(call real_fetch,@yowasp/clang@$(REAL_CLANG_VER))
+	@cd $(dir $@) && tar xzmf yowasp-clang-$(REAL_CLANG_VER).tgz package/gen && \
+	mkdir usr && tar xmf package/gen/llvm-resources.tar -C usr && \
+	mv package/gen/llvm.core.wasm . && rm -rf package *.tgz npm.log
+
+real-apps: deps k23sim $(REAL_YOSYS)/yosys.core.wasm $(REAL_CLANG)/llvm.core.wasm
+	@tests/real_apps.sh $(REAL_YOSYS) $(REAL_CLANG)
 
 # -- Freestanding proof --------------------------------------------------
 # The portable folders compile for bare riscv64 with only the compiler's

@@ -318,16 +318,25 @@ static void buddy_give(const struct frame_region *r, paddr_t pa, unsigned order)
 
 /* -- Per-hart caches ----------------------------------------------------- */
 
-/* Move up to a batch of frames from the lists into an empty cache. */
+/*
+ * Move up to a batch of frames from the lists into an empty cache.  The
+ * lists hand them out in ascending order (buddy_take keeps lower halves);
+ * they are stacked so that the cache gives them out in that order too:
+ * pages touched one after another (a growing wasm memory) then get
+ * consecutive frames, which the hosted MMU maps as one host mapping
+ * instead of one per page (vm.max_map_count, vm_sim/vmsim.c).
+ */
 static void cache_refill(struct frame_cache *c)
 {
+	paddr_t got[FRAME_CACHE_BATCH];
 	uint32_t n = 0;
-	paddr_t pa;
 
 	spin_lock(&frame.lock);
-	while (n < FRAME_CACHE_BATCH && buddy_take(0, ST_CACHED, &pa) == 0)
-		c->slot[n++] = pa;
+	while (n < FRAME_CACHE_BATCH && buddy_take(0, ST_CACHED, &got[n]) == 0)
+		n++;
 	spin_unlock(&frame.lock);
+	for (uint32_t i = 0; i < n; i++)
+		c->slot[i] = got[n - 1 - i];
 	atomic_store_explicit(&c->count, n, memory_order_relaxed);
 }
 

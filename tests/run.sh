@@ -86,6 +86,9 @@ suite_cmd wasi-apps-asan sh -c "$MAKE -s VARIANT=asan build/asan/k23sim && \
 	K23SIM=build/asan/k23sim tests/wasi_run.sh"
 suite_cmd spec $MAKE -s spec
 suite_cmd wasi-testsuite $MAKE -s wasi-testsuite
+# Yosys and clang, big C++ programs from npm, at work under k23sim
+# (tests/real_apps.sh).
+suite_cmd real-apps $MAKE -s real-apps
 suite_cmd fuzz $MAKE -s fuzz FUZZ_TIME=45
 # The JIT against V8 on the same modules every time: 200 from binaryen,
 # 150 from tests/fuzz_gen.mjs.

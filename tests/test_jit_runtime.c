@@ -276,6 +276,53 @@ Test(jit_runtime, memories_grow_in_place_up_to_their_max)
 	harness_boot(1, RAM, memory_grow_body);
 }
 
+/* Lines of /proc/self/maps: the process's host mappings. */
+static unsigned host_mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned n = 0;
+	int c;
+
+	cr_assert(f);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/*
+ * A memory touched a page at a time, as a program fills what it grows,
+ * takes consecutive frames, which vm_sim maps as a few host mappings; one
+ * per 4 KiB page would reach vm.max_map_count (65530 by default) at
+ * 256 MiB, and k23sim would stop with a failed mmap.
+ */
+static int memory_touch_body(void *arg)
+{
+	struct jit_store *store = new_store();
+	struct jit_memory *mem;
+	unsigned before, after;
+	uint64_t size;
+	uint8_t *base;
+
+	(void)arg;
+	cr_assert_eq(jit_memory_new(store, 0, UINT32_MAX, &mem), 0);
+	cr_assert_eq(jit_memory_grow(mem, 512), 0);
+	base = jit_memory_data(mem, &size);
+	before = host_mappings();
+	for (uint64_t off = 0; off < size; off += 4096)
+		base[off] = 1;
+	after = host_mappings();
+	cr_assert_lt(after, before + 64, "32 MiB touched page by page: %u host mappings, were %u",
+		     after, before);
+	jit_store_destroy(store);
+	return 0;
+}
+
+Test(jit_runtime, a_memory_touched_page_by_page_takes_few_host_mappings)
+{
+	harness_boot(1, RAM, memory_touch_body);
+}
+
 static int memory_budget_body(void *arg)
 {
 	struct jit_store *store = new_store();

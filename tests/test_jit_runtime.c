@@ -167,7 +167,8 @@ static int layout_body(void *arg)
 	cr_assert_eq(memcmp(&l, &mod->layout, sizeof(l)), 0);
 	cr_assert_geq(l.funcs, sizeof(struct jit_instance));
 	cr_assert_eq(l.funcs % 8, 0);
-	cr_assert_eq(l.tables, l.funcs + 8 * 1);
+	cr_assert_eq(l.imports, l.funcs + 8 * 1);
+	cr_assert_eq(l.tables, l.imports + sizeof(struct jit_import) * 1);
 	cr_assert_eq(l.globals, l.tables + 8 * 2);
 	cr_assert_eq(l.type_ids, l.globals + 8 * 3);
 	cr_assert_eq(l.size, l.type_ids + 8 * 2);

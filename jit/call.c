@@ -224,7 +224,17 @@ bool jit_store_fault(struct as *as, struct trap_frame *tf, void *arg)
 	} else {
 		return false;
 	}
-	e->trap.code = JIT_TRAP_MEMORY_OOB;
+	/*
+	 * A page below a memory's size is reserved, so only a lack of frames
+	 * leaves it unmapped: the machine's RAM (--memory hosted) is used up.
+	 */
+	if (jit_store_in_memory(store, tf->tval)) {
+		klog(jit, WARN, "no free frame for a page of the app's memory at %#llx: "
+		     "RAM is used up", (unsigned long long)tf->tval);
+		e->trap.code = JIT_TRAP_OUT_OF_MEMORY;
+	} else {
+		e->trap.code = JIT_TRAP_MEMORY_OOB;
+	}
 	e->trap.host_status = 0;
 	/* Resume in trap_exit(store), with a stack pointer as a call leaves it. */
 	tf->arg0 = (uintptr_t)store;

@@ -65,6 +65,7 @@ struct jit_value {
 	X(INT_OVERFLOW,    "integer overflow")				\
 	X(BAD_CONVERSION,  "invalid conversion to integer")		\
 	X(STACK_EXHAUSTED, "call stack exhausted")			\
+	X(OUT_OF_MEMORY,   "out of memory")				\
 	X(INTERRUPTED,     "interrupted")				\
 	X(HOST,            "host function failed")			\
 	X(EXIT,            "exit")

@@ -54,6 +54,20 @@ void jit_store_free_objects(struct jit_store *store)
 
 /* -- Memories -------------------------------------------------------------- */
 
+bool jit_store_in_memory(const struct jit_store *store, uint64_t va)
+{
+	for (const struct jit_obj *o = store->objs; o; o = o->next) {
+		const struct jit_memory *m;
+
+		if (o->kind != JIT_EXTERN_MEMORY)
+			continue;
+		m = &container_of(o, const struct jit_memory_obj, obj)->mem;
+		if (va >= m->va && va - m->va < m->size)
+			return true;
+	}
+	return false;
+}
+
 /* A space with a free slot, made if needed; NULL and *err if none. */
 static struct jit_space *space_with_room(struct jit_store *store, int *err)
 {

@@ -193,6 +193,9 @@ int jit_instance_export_at(struct jit_instance *inst, uint32_t i, struct jit_ext
 
 /* objects.c: link a new object into the store. */
 void jit_store_own(struct jit_store *store, struct jit_obj *obj, uint8_t kind);
+/* objects.c: is the guest address inside one of the store's memories
+ * (below its size, a page the memory holds)? */
+bool jit_store_in_memory(const struct jit_store *store, uint64_t va);
 /* objects.c: free every object and address space of the store. */
 void jit_store_free_objects(struct jit_store *store);
 /* objects.c: grow a table by delta elements set to init; the old size, or

@@ -783,7 +783,8 @@ static void rejected_alike(const uint8_t *tail, size_t tail_len, bool malformed)
 	struct jit_wasm_error want, got;
 
 	memcpy(bytes, two_funcs, sizeof(two_funcs));
-	memcpy(bytes + sizeof(two_funcs), tail, tail_len);
+	if (tail_len)
+		memcpy(bytes + sizeof(two_funcs), tail, tail_len);
 	cr_assert_eq(jit_wasm_decode(bytes, size, &jit_kernel_heap, &m, &want), -K_EINVAL);
 	cr_assert_eq(want.malformed, malformed, "%s", want.msg);
 	for (unsigned harts = 1; harts <= 4; harts *= 4) {

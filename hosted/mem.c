@@ -40,6 +40,7 @@ int hosted_mem_init(uint64_t size)
 	}
 	ram_region.base = HOSTED_PHYS_BASE;
 	ram_region.size = size;
+	ram_region.zeroed = true;	/* a new memfd reads as zeros */
 	if ((err = vmsim_init(ram_fd, HOSTED_PHYS_BASE, size, ram_map)) < 0) {
 		fprintf(stderr, "k23sim: vm_sim: %s\n", kerr_str(err));
 		goto fail;

@@ -81,7 +81,8 @@
 #define FRAME_CACHE_BATCH	32	/* moved per refill/drain: one lock per 32 */
 
 /* State bytes (INV-FRAME-1).  Orders fit in the low five bits. */
-#define ST_TAIL		0x00	/* inside a block, not its head */
+#define ST_TAIL		0x00	/* inside a block, not its head; 0, as
+					 * zeroed RAM is (region_init) */
 #define ST_RESERVED	0x20	/* bookkeeping: the state map itself */
 #define ST_FREE		0x40	/* | order: head of a block on a buddy list */
 #define ST_ALLOC	0x80	/* | order: head of an allocated block */
@@ -446,7 +447,10 @@ static void region_init(struct frame_region *r, const struct hal_mem_region *mem
 		"frame_init: the direct map of %#llx is not linear (A-FRAME-1)",
 		(unsigned long long)mem->base);
 
-	kmemset(r->virt, ST_TAIL, frames);
+	/* A map of zeros (ST_TAIL) costs nothing on RAM that starts zeroed:
+	 * the 2 MiB map of 8 GiB of hosted RAM took 4 ms of page faults. */
+	if (!mem->zeroed)
+		kmemset(r->virt, ST_TAIL, frames);
 	kmemset(r->virt, ST_RESERVED, map_frames);
 	for (pa = r->base; pa < r->end; ) {
 		unsigned order = FRAME_MAX_ORDER;

@@ -180,6 +180,9 @@ void hal_mmu_flush(uint16_t asid, vaddr_t va, uint64_t len);
 struct hal_mem_region {
 	paddr_t base;
 	uint64_t size;
+	bool zeroed;	/* every byte is 0 at boot (hosted: a new memfd), so
+			 * what starts as zeros need not be written, and RAM
+			 * nobody uses stays untouched */
 };
 
 /* The RAM regions, page aligned, sorted, not overlapping. */

@@ -143,7 +143,7 @@ static void ram_init(void)
 		uint64_t e = ALIGN_DOWN(ram[i].base + ram[i].size, HAL_PAGE_SIZE);
 
 		if (e > b)
-			ram[n++] = (struct hal_mem_region){ b, e - b };
+			ram[n++] = (struct hal_mem_region){ b, e - b, false };	/* no promise */
 	}
 	nram = n;
 	for (size_t i = 1; i < nram; i++)	/* insertion sort: a handful */

@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <libgen.h>
 #include <limits.h>
@@ -140,6 +141,23 @@ static void make_wasm(const char *name, const char *wat)
 	cr_assert_eq(system(cmd), 0);
 }
 
+/* k23sim with the arguments fmt makes (a module's path in wasm_dir, say):
+ * its status must be status, and its output out unless out is NULL. */
+static void expect(int status, const char *out, const char *fmt, ...)
+{
+	char args[PATH_MAX + 256];
+	struct result r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	run(&r, args);
+	cr_assert_eq(r.status, status, "k23sim %s: exit %d: %s", args, r.status, r.out);
+	if (out)
+		cr_assert_str_eq(r.out, out, "k23sim %s", args);
+}
+
 static const char *math_wat =
 	"(module"
 	"  (func $div (export \"div\") (param i32 i32) (result i32)"
@@ -152,19 +170,11 @@ static const char *math_wat =
 
 Test(cli, invoke_prints_each_result_on_a_line, .fini = remove_wasm_dir)
 {
-	struct result r;
-	char args[PATH_MAX + 64];
-
 	make_wasm("math", math_wat);
-	snprintf(args, sizeof(args), "--invoke div %s/math.wasm -7 2", wasm_dir);
-	run(&r, args);
-	cr_assert_eq(r.status, 0, "%s", r.out);
-	cr_assert_str_eq(r.out, "-3\n");
+	expect(0, "-3\n", "--invoke div %s/math.wasm -7 2", wasm_dir);
 	/* f32.neg keeps a NaN's payload; f64.add of 1.5 and 0.25 is exact. */
-	snprintf(args, sizeof(args), "--invoke mix %s/math.wasm -0x10 nan:0x1 1.5", wasm_dir);
-	run(&r, args);
-	cr_assert_eq(r.status, 0, "%s", r.out);
-	cr_assert_str_eq(r.out, "-32\n-nan:0x1\n1.75\n");
+	expect(0, "-32\n-nan:0x1\n1.75\n", "--invoke mix %s/math.wasm -0x10 nan:0x1 1.5",
+	       wasm_dir);
 }
 
 Test(cli, invoke_reports_a_trap_with_a_backtrace, .fini = remove_wasm_dir)
@@ -195,20 +205,11 @@ static const char *big_wat =
 Test(cli, a_memory_of_gigabytes_grows_by_default, .fini = remove_wasm_dir)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-	struct result r;
-	char args[PATH_MAX + 64];
 
 	make_wasm("big", big_wat);
-	if ((double)pages * (double)size >= 4.0 * (1u << 30)) {
-		snprintf(args, sizeof(args), "--invoke run %s/big.wasm", wasm_dir);
-		run(&r, args);
-		cr_assert_eq(r.status, 0, "%s", r.out);
-		cr_assert_str_eq(r.out, "40008\n");
-	}
-	snprintf(args, sizeof(args), "--memory 1G --invoke run %s/big.wasm", wasm_dir);
-	run(&r, args);
-	cr_assert_eq(r.status, 0, "%s", r.out);
-	cr_assert_str_eq(r.out, "-1\n");
+	if ((double)pages * (double)size >= 4.0 * (1u << 30))
+		expect(0, "40008\n", "--invoke run %s/big.wasm", wasm_dir);
+	expect(0, "-1\n", "--memory 1G --invoke run %s/big.wasm", wasm_dir);
 }
 
 /* k23sim run through a shell that prints its pid first: *pid, and the
@@ -283,19 +284,13 @@ Test(cli, an_app_recurses_deeper_than_other_engines, .fini = remove_wasm_dir)
 	char args[PATH_MAX + 64];
 
 	make_wasm("deep", deep_wat);
-	snprintf(args, sizeof(args), "--invoke down %s/deep.wasm 50000", wasm_dir);
-	run(&r, args);
-	cr_assert_eq(r.status, 0, "%s", r.out);
-	cr_assert_str_eq(r.out, "50000\n");
+	expect(0, "50000\n", "--invoke down %s/deep.wasm 50000", wasm_dir);
 	snprintf(args, sizeof(args), "--invoke down %s/deep.wasm 1000000", wasm_dir);
 	run(&r, args);
 	cr_assert_eq(r.status, 134, "%s", r.out);
 	cr_assert(strstr(r.out, "call stack exhausted"), "%s", r.out);
 	/* The smallest machine still runs it, on a smaller stack. */
-	snprintf(args, sizeof(args), "--memory 8M --invoke down %s/deep.wasm 1000", wasm_dir);
-	run(&r, args);
-	cr_assert_eq(r.status, 0, "%s", r.out);
-	cr_assert_str_eq(r.out, "1000\n");
+	expect(0, "1000\n", "--memory 8M --invoke down %s/deep.wasm 1000", wasm_dir);
 }
 
 /*
@@ -318,14 +313,8 @@ static const char *strided_wat =
 
 Test(cli, a_guest_cannot_run_the_host_out_of_mappings, .fini = remove_wasm_dir, .timeout = 60)
 {
-	struct result r;
-	char args[PATH_MAX + 64];
-
 	make_wasm("strided", strided_wat);
-	snprintf(args, sizeof(args), "--memory 3G --invoke run %s/strided.wasm", wasm_dir);
-	run(&r, args);
-	cr_assert_eq(r.status, 0, "%s", r.out);
-	cr_assert_str_eq(r.out, "32768\n");
+	expect(0, "32768\n", "--memory 3G --invoke run %s/strided.wasm", wasm_dir);
 }
 
 Test(cli, invoke_rejects_bad_input_in_one_line, .fini = remove_wasm_dir)

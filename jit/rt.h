@@ -109,10 +109,6 @@ struct jit_import {
 	void *ctx;
 };
 
-_Static_assert(offsetof(struct jit_func, code) == offsetof(struct jit_import, code) &&
-	       offsetof(struct jit_func, ctx) == offsetof(struct jit_import, ctx),
-	       "a struct jit_func begins as a struct jit_import: calls read either alike");
-
 /* Offsets from the vmctx of its arrays, in this order; they depend only on
  * the module's counts (jit_layout_of). */
 struct jit_layout {

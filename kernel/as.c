@@ -391,9 +391,8 @@ static bool lazy_populate(struct as *as, const struct lazy_region *r, vaddr_t va
 {
 	vaddr_t lo = MAX(ALIGN_DOWN(va, (vaddr_t)AS_LAZY_GROUP), r->va);
 	vaddr_t hi = MIN(ALIGN_DOWN(va, (vaddr_t)AS_LAZY_GROUP) + AS_LAZY_GROUP - 1, r->last);
-	unsigned order = LAZY_GROUP_ORDER;
-	bool got = false;
 	struct pt_leaf leaf;
+	bool got;
 	paddr_t pa;
 
 	/*
@@ -402,8 +401,8 @@ static bool lazy_populate(struct as *as, const struct lazy_region *r, vaddr_t va
 	 * frames are freed one by one, as any lazy page's.
 	 */
 	if (hi - lo + 1 == AS_LAZY_GROUP && pt_next_leaf(&as->pt, lo, hi, &leaf) == -K_ENOENT &&
-	    frame_alloc(order, &pa) == 0) {
-		frame_split(pa, order);
+	    frame_alloc(LAZY_GROUP_ORDER, &pa) == 0) {
+		frame_split(pa, LAZY_GROUP_ORDER);
 		kmemset(hal_phys_to_virt(pa), 0, AS_LAZY_GROUP);
 		if (pt_map(&as->pt, lo, pa, AS_LAZY_GROUP, r->perm, PT_SIZE_4K) == 0) {
 			as_flush(as, lo, AS_LAZY_GROUP);
@@ -412,15 +411,10 @@ static bool lazy_populate(struct as *as, const struct lazy_region *r, vaddr_t va
 		for (paddr_t p = pa; p < pa + AS_LAZY_GROUP; p += FRAME_SIZE)
 			frame_free(p, 0);
 	}
-	for (vaddr_t p = lo; p < hi; p += HAL_PAGE_SIZE) {
-		if (pt_lookup(&as->pt, p, &leaf) != -K_ENOENT)
-			continue;
-		if (!lazy_page(as, p, r->perm))
-			break;	/* short of frames: what there is, va first */
-		got |= p == va;
-	}
-	if (!got && pt_lookup(&as->pt, va, &leaf) == -K_ENOENT)
-		got = lazy_page(as, va, r->perm);
+	for (vaddr_t p = lo; p < hi; p += HAL_PAGE_SIZE)
+		if (pt_lookup(&as->pt, p, &leaf) == -K_ENOENT && !lazy_page(as, p, r->perm))
+			break;	/* short of frames: what is left goes to va, below */
+	got = pt_lookup(&as->pt, va, &leaf) == 0 || lazy_page(as, va, r->perm);
 	as_flush(as, lo, hi - lo + 1);
 	return got;
 }

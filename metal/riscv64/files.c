@@ -10,125 +10,108 @@
 
 int hal_fd_open(hal_fd_t dir, const char *name, unsigned flags, hal_fd_t *out)
 {
-	(void)dir, (void)name, (void)flags, (void)out;
 	return -K_EBADF;
 }
 
-int hal_fd_close(hal_fd_t fd) { (void)fd; return -K_EBADF; }
-int hal_fd_dup(hal_fd_t fd, hal_fd_t *out) { (void)fd, (void)out; return -K_EBADF; }
+int hal_fd_close(hal_fd_t fd) { return -K_EBADF; }
+int hal_fd_dup(hal_fd_t fd, hal_fd_t *out) { return -K_EBADF; }
 
 int64_t hal_fd_read(hal_fd_t fd, void *buf, size_t len)
 {
-	(void)fd, (void)buf, (void)len;
 	return -K_EBADF;
 }
 
 int64_t hal_fd_write(hal_fd_t fd, const void *buf, size_t len)
 {
-	(void)fd, (void)buf, (void)len;
 	return -K_EBADF;
 }
 
 int64_t hal_fd_pread(hal_fd_t fd, void *buf, size_t len, uint64_t off)
 {
-	(void)fd, (void)buf, (void)len, (void)off;
 	return -K_EBADF;
 }
 
 int64_t hal_fd_pwrite(hal_fd_t fd, const void *buf, size_t len, uint64_t off)
 {
-	(void)fd, (void)buf, (void)len, (void)off;
 	return -K_EBADF;
 }
 
 int hal_fd_seek(hal_fd_t fd, int64_t off, int whence, uint64_t *pos)
 {
-	(void)fd, (void)off, (void)whence, (void)pos;
 	return -K_EBADF;
 }
 
-int hal_fd_sync(hal_fd_t fd, bool data_only) { (void)fd, (void)data_only; return -K_EBADF; }
+int hal_fd_sync(hal_fd_t fd, bool data_only) { return -K_EBADF; }
 
 int hal_fd_advise(hal_fd_t fd, uint64_t off, uint64_t len, unsigned advice)
 {
-	(void)fd, (void)off, (void)len, (void)advice;
 	return -K_EBADF;
 }
 
 int hal_fd_allocate(hal_fd_t fd, uint64_t off, uint64_t len)
 {
-	(void)fd, (void)off, (void)len;
 	return -K_EBADF;
 }
 
-int hal_fd_truncate(hal_fd_t fd, uint64_t size) { (void)fd, (void)size; return -K_EBADF; }
-int hal_fd_get_flags(hal_fd_t fd, unsigned *flags) { (void)fd, (void)flags; return -K_EBADF; }
-int hal_fd_set_flags(hal_fd_t fd, unsigned flags) { (void)fd, (void)flags; return -K_EBADF; }
-int hal_fd_stat(hal_fd_t fd, struct hal_stat *st) { (void)fd, (void)st; return -K_EBADF; }
+int hal_fd_truncate(hal_fd_t fd, uint64_t size) { return -K_EBADF; }
+int hal_fd_get_flags(hal_fd_t fd, unsigned *flags) { return -K_EBADF; }
+int hal_fd_set_flags(hal_fd_t fd, unsigned flags) { return -K_EBADF; }
+int hal_fd_stat(hal_fd_t fd, struct hal_stat *st) { return -K_EBADF; }
 
 int hal_fd_statat(hal_fd_t dir, const char *name, struct hal_stat *st)
 {
-	(void)dir, (void)name, (void)st;
 	return -K_EBADF;
 }
 
 int hal_fd_set_times(hal_fd_t dir, const char *name, uint64_t atime, uint64_t mtime)
 {
-	(void)dir, (void)name, (void)atime, (void)mtime;
 	return -K_EBADF;
 }
 
 int hal_fd_readdir(hal_fd_t dir, uint64_t cookie, hal_dirent_fn fn, void *arg)
 {
-	(void)dir, (void)cookie, (void)fn, (void)arg;
 	return -K_EBADF;
 }
 
-int hal_fd_mkdir(hal_fd_t dir, const char *name) { (void)dir, (void)name; return -K_EBADF; }
-int hal_fd_rmdir(hal_fd_t dir, const char *name) { (void)dir, (void)name; return -K_EBADF; }
-int hal_fd_unlink(hal_fd_t dir, const char *name) { (void)dir, (void)name; return -K_EBADF; }
+int hal_fd_mkdir(hal_fd_t dir, const char *name) { return -K_EBADF; }
+int hal_fd_rmdir(hal_fd_t dir, const char *name) { return -K_EBADF; }
+int hal_fd_unlink(hal_fd_t dir, const char *name) { return -K_EBADF; }
 
 int hal_fd_rename(hal_fd_t from_dir, const char *from, hal_fd_t to_dir, const char *to)
 {
-	(void)from_dir, (void)from, (void)to_dir, (void)to;
 	return -K_EBADF;
 }
 
 int hal_fd_link(hal_fd_t from_dir, const char *from, hal_fd_t to_dir, const char *to)
 {
-	(void)from_dir, (void)from, (void)to_dir, (void)to;
 	return -K_EBADF;
 }
 
 int hal_fd_symlink(const char *target, hal_fd_t dir, const char *name)
 {
-	(void)target, (void)dir, (void)name;
 	return -K_EBADF;
 }
 
 int64_t hal_fd_readlink(hal_fd_t dir, const char *name, char *buf, size_t len)
 {
-	(void)dir, (void)name, (void)buf, (void)len;
 	return -K_EBADF;
 }
 
-int hal_sock_accept(hal_fd_t fd, hal_fd_t *out) { (void)fd, (void)out; return -K_EBADF; }
+int hal_sock_accept(hal_fd_t fd, hal_fd_t *out) { return -K_EBADF; }
 
 int64_t hal_sock_recv(hal_fd_t fd, void *buf, size_t len, unsigned flags)
 {
-	(void)fd, (void)buf, (void)len, (void)flags;
 	return -K_EBADF;
 }
 
 int64_t hal_sock_send(hal_fd_t fd, const void *buf, size_t len)
 {
-	(void)fd, (void)buf, (void)len;
 	return -K_EBADF;
 }
 
-int hal_sock_shutdown(hal_fd_t fd, unsigned how) { (void)fd, (void)how; return -K_EBADF; }
+int hal_sock_shutdown(hal_fd_t fd, unsigned how) { return -K_EBADF; }
 
-bool hal_fd_isatty(hal_fd_t fd) { (void)fd; return false; }
+bool hal_fd_isatty(hal_fd_t fd) { return false; }
 
 /* Every handle is invalid: each reports an error, none waits. */
 int hal_fd_poll(struct hal_pollfd *fds, size_t n)

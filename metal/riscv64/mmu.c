@@ -653,7 +653,4 @@ bool hal_code_symbols_wanted(void)
 
 void hal_code_symbol(const void *code, size_t len, const char *name)
 {
-	(void)code;
-	(void)len;
-	(void)name;
 }

@@ -39,6 +39,12 @@ boot() {
 	RC=${PIPESTATUS[0]}
 }
 
+# panicked_once LOG PATTERN: the boot ended in exactly one panic, whose
+# line matches PATTERN (grep), with QEMU's exit code 125.
+panicked_once() {
+	[ "$RC" = 125 ] && [ "$(grep -c '^panic:' "$1")" = 1 ] && grep -q "$2" "$1"
+}
+
 for f in "$ELF" "$TEST_ELF" "$DTB_TOOL"; do
 	[ -f "$f" ] || { echo "metal: $f missing (make metal)"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 done
@@ -85,8 +91,7 @@ fi
 
 log="$OUT/overflow.log"
 boot "$log" 60 -m 128M -smp 1 -kernel "$TEST_ELF" -append "case=overflow"
-if [ "$RC" = 125 ] && [ "$(grep -c '^panic:' "$log")" = 1 ] &&
-   grep -q "^panic: hart 0: sched: task 'task' (#[0-9]*) overflowed its [0-9]*-byte stack" "$log"; then
+if panicked_once "$log" "^panic: hart 0: sched: task 'task' (#[0-9]*) overflowed its [0-9]*-byte stack"; then
 	ok "stack-overflow-panics"
 else
 	bad "stack-overflow-panics" "exit code $RC (124: hung), want the overflow panic" "$log"
@@ -106,8 +111,7 @@ else
 			continue
 		fi
 		boot "$log" 30 -m 512M -smp 4 -dtb "$OUT/$kind.dtb" -kernel "$ELF"
-		if [ "$RC" = 125 ] && [ "$(grep -c '^panic:' "$log")" = 1 ] &&
-		   grep -q '^panic: hart 0: metal_start: malformed device tree at 0x[0-9a-f]*: .* at offset 0x' "$log"; then
+		if panicked_once "$log" '^panic: hart 0: metal_start: malformed device tree at 0x[0-9a-f]*: .* at offset 0x'; then
 			ok "$name"
 		else
 			bad "$name" "exit code $RC (124: timed out), want one panic line and 125" "$log"

@@ -366,7 +366,6 @@ const char *jit_trap_message(enum jit_trap code)
 	return (unsigned)code < JIT_TRAP_COUNT ? trap_messages[code] : "unknown trap";
 }
 
-/* A name as printable text in buf (cut to fit). */
 size_t jit_trap_text(const struct jit_trap_info *trap, char *buf, size_t size)
 {
 	size_t n;

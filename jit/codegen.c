@@ -180,7 +180,7 @@ static bool place_chunk(struct job *job, uint32_t k)
 			job->cap = cap;
 		}
 		kmemcpy(job->code + at, f->chunk->bytes + f->at, f->len);
-		kmemset(job->code + at + f->len, 0xcc, end - at - f->len);	/* int3 */
+		kmemset(job->code + at + f->len, jit_target_fill, end - at - f->len);
 		job->offsets[i] = (uint32_t)at;
 		job->used = end;
 		chunk_put(f->chunk);

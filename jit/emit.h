@@ -38,6 +38,9 @@ extern const uint64_t jit_target_regs;
 /* How many locals of each class (integer, float) may live in registers. */
 extern const uint8_t jit_target_homes[2];
 
+/* The byte that fills the gaps between functions: one that traps if run. */
+extern const uint8_t jit_target_fill;
+
 /* Can this machine run the target's code?  false and *why if not. */
 bool jit_target_supported(const char **why);
 

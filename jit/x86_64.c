@@ -71,6 +71,7 @@ static const enum x64_gpr home_gpr[] = { X64_RBX, X64_R12, X64_R13, X64_R8, X64_
 #define CALLEE_SAVED_HOMES	3
 #define HOME_FPR0	8
 const uint8_t jit_target_homes[2] = { 6, 6 };
+const uint8_t jit_target_fill = 0xcc;	/* int3 */
 
 /* Where the callee-saved homes keep the caller's values. */
 static const int32_t home_save[CALLEE_SAVED_HOMES] = { -24, -32, -40 };
